@@ -1,0 +1,36 @@
+# The two commands of the README:
+#   make demo   toy data -> every stage of the pipeline on CPU -> report
+#   make test   the test suite
+# Both create .venv when missing and install only what is missing.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip
+DEPS_HASH := $(shell cat setup.py requirements/*.txt | md5sum | cut -c1-12)
+STAMP := $(VENV)/.deps-$(DEPS_HASH)
+DEMO_DIR ?= work_dirs/demo
+PYTEST_ARGS ?=
+
+.PHONY: demo test install clean-venv
+
+install: $(STAMP)
+
+$(STAMP): setup.py $(wildcard requirements/*.txt)
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@# Keep a torch that is already there (e.g. a CUDA build for your GPU).
+	@$(BIN)/python -c "import torch, torchvision" 2>/dev/null || \
+		$(PIP) install -q -r requirements/torch.txt
+	$(PIP) install -q 'setuptools<81' wheel
+	$(PIP) install -q --no-build-isolation -e '.[tests]'
+	@rm -f $(VENV)/.deps-*
+	@touch $@
+
+demo: $(STAMP)
+	$(BIN)/python tools/run_pipeline.py configs/pipelines/toy_pipeline.py \
+		--work-dir $(DEMO_DIR)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest tests -ra $(PYTEST_ARGS)
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,1 @@
+from . import backbones, decode_heads, heads, losses, necks, segmentors  # noqa: F401

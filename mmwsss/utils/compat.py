@@ -1,0 +1,204 @@
+"""Compatibility fixes for the OpenMMLab stack on current PyTorch and on CPU.
+
+Every fix here is applied only where it is needed, so on a GPU machine with
+full ``mmcv`` (compiled ops) and an older torch this module changes nothing.
+No installed package is edited; the fixes are applied at import time of
+:mod:`mmwsss` (``apply_runtime_fixes``) and, for configs, by our tools
+(``adapt_config``).
+
+Fixes, each with the condition that triggers it:
+
+1. ``mmcv-lite`` has no compiled ops, and ``import mmseg.models`` fails on an
+   unconditional ``from mmcv.ops import point_sample``.  When ``mmcv._ext``
+   is missing we register a small ``mmcv.ops`` module with pure-PyTorch
+   ``point_sample`` and ``sigmoid_focal_loss``.  Any other op raises
+   ``ModuleNotFoundError`` with a clear message, which mmseg's own
+   ``try/except ModuleNotFoundError`` guards expect.
+2. torch >= 2.6 loads checkpoints with ``weights_only=True``; mmengine
+   0.10.7's ``load_checkpoint`` and ``resume`` then fail on the checkpoints
+   mmengine itself wrote (they pickle a message hub).  For torch >= 2.6 the
+   loader of local files is re-registered with ``weights_only=False``.  Only
+   load checkpoints you trust, as with any pickle.
+3. CPU distributed training: mmengine calls ``torch.cuda.set_device`` in
+   ``init_dist``; without CUDA we initialise the process group without it.
+   ``adapt_config`` also switches the backend to gloo, passes
+   ``device_ids=None`` to DDP and replaces SyncBN by BN.
+"""
+import copy
+import importlib.util
+import sys
+import types
+import warnings
+
+import torch
+
+_APPLIED = set()
+
+
+def has_full_mmcv():
+    """True when mmcv ships its compiled ops (``mmcv._ext``)."""
+    try:
+        return importlib.util.find_spec('mmcv._ext') is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def torch_loads_weights_only():
+    major, minor = (int(x) for x in torch.__version__.split('.')[:2])
+    return (major, minor) >= (2, 6)
+
+
+# --------------------------------------------------------------------------
+# 1. mmcv.ops stand-in for mmcv-lite
+def _point_sample(input, points, align_corners=False, **kwargs):
+    """Pure-PyTorch ``mmcv.ops.point_sample``: sample ``input`` (N, C, H, W)
+    at normalised ``points`` (N, P, 2) or (N, Hp, Wp, 2) in [0, 1]."""
+    add_dim = False
+    if points.dim() == 3:
+        add_dim = True
+        points = points.unsqueeze(2)
+    output = torch.nn.functional.grid_sample(
+        input, 2.0 * points - 1.0, align_corners=align_corners, **kwargs)
+    if add_dim:
+        output = output.squeeze(3)
+    return output
+
+
+def _sigmoid_focal_loss(pred, target, gamma=2.0, alpha=0.25, weight=None,
+                        reduction='mean'):
+    """Pure-PyTorch ``mmcv.ops.sigmoid_focal_loss`` (target: class indices)."""
+    num_classes = pred.size(1)
+    one_hot = torch.nn.functional.one_hot(target, num_classes + 1)
+    one_hot = one_hot[:, :num_classes].type_as(pred)
+    p = pred.sigmoid()
+    pt = (1 - p) * one_hot + p * (1 - one_hot)
+    focal_w = (alpha * one_hot + (1 - alpha) * (1 - one_hot)) * pt.pow(gamma)
+    loss = torch.nn.functional.binary_cross_entropy_with_logits(
+        pred, one_hot, reduction='none') * focal_w
+    if weight is not None:
+        loss = loss * weight.view(-1, 1) if weight.dim() == 1 else loss * weight
+    if reduction == 'mean':
+        return loss.mean()
+    if reduction == 'sum':
+        return loss.sum()
+    return loss
+
+
+def _install_mmcv_ops_shim():
+    if has_full_mmcv() or 'mmcv.ops' in sys.modules:
+        return False
+    import mmcv
+    shim = types.ModuleType('mmcv.ops')
+    shim.__doc__ = ('Pure-PyTorch stand-ins installed by mmwsss.utils.compat '
+                    'because mmcv-lite has no compiled ops.')
+    shim.point_sample = _point_sample
+    shim.sigmoid_focal_loss = _sigmoid_focal_loss
+    shim.__mmwsss_shim__ = True
+
+    def __getattr__(name):
+        # mmseg guards its optional ops with ``except ModuleNotFoundError``.
+        if name.startswith('__'):
+            raise AttributeError(name)
+        raise ModuleNotFoundError(
+            f'mmcv.ops.{name} needs the compiled ops of full mmcv; this '
+            'environment has mmcv-lite (see mmwsss/utils/compat.py)')
+
+    shim.__getattr__ = __getattr__
+    sys.modules['mmcv.ops'] = shim
+    mmcv.ops = shim
+    return True
+
+
+# --------------------------------------------------------------------------
+# 2. mmengine checkpoints on torch >= 2.6
+def _install_checkpoint_loader():
+    if not torch_loads_weights_only():
+        return False
+    import os.path as osp
+
+    from mmengine.runner.checkpoint import CheckpointLoader
+
+    def load_from_local(filename, map_location):
+        filename = osp.expanduser(filename)
+        if not osp.isfile(filename):
+            raise FileNotFoundError(f'{filename} can not be found.')
+        return torch.load(filename, map_location=map_location,
+                          weights_only=False)
+
+    CheckpointLoader.register_scheme(prefixes='', force=True)(load_from_local)
+    return True
+
+
+# --------------------------------------------------------------------------
+# 3. distributed training without CUDA
+def _install_cpu_dist_init():
+    if torch.cuda.is_available():
+        return False
+    import os
+
+    import torch.distributed as torch_dist
+    from mmengine.dist import utils as dist_utils
+
+    original = dist_utils._init_dist_pytorch
+
+    def _init_dist_pytorch(backend, init_backend='torch', **kwargs):
+        if backend == 'nccl':
+            backend = 'gloo'
+        if init_backend != 'torch':
+            return original(backend, init_backend=init_backend, **kwargs)
+        torch_dist.init_process_group(
+            backend=backend,
+            rank=int(os.environ['RANK']),
+            world_size=int(os.environ['WORLD_SIZE']),
+            **kwargs)
+
+    dist_utils._init_dist_pytorch = _init_dist_pytorch
+    return True
+
+
+def apply_runtime_fixes():
+    """Apply the fixes this machine needs; idempotent. Returns their names."""
+    for name, fix in (('mmcv_ops_shim', _install_mmcv_ops_shim),
+                      ('checkpoint_weights_only', _install_checkpoint_loader),
+                      ('cpu_dist_init', _install_cpu_dist_init)):
+        if name not in _APPLIED and fix():
+            _APPLIED.add(name)
+    return sorted(_APPLIED)
+
+
+def _replace_syncbn(node):
+    changed = False
+    if isinstance(node, dict):
+        if node.get('type') in ('SyncBN', 'MMSyncBN'):
+            node['type'] = 'BN'
+            changed = True
+        for value in node.values():
+            changed |= _replace_syncbn(value)
+    elif isinstance(node, (list, tuple)):
+        for value in node:
+            changed |= _replace_syncbn(value)
+    return changed
+
+
+def adapt_config(cfg, distributed=False):
+    """Make a config runnable on this machine (CPU fixes only; a no-op when
+    CUDA is available). Modifies ``cfg`` in place and returns it."""
+    if torch.cuda.is_available():
+        return cfg
+    env_cfg = cfg.get('env_cfg') or {}
+    dist_cfg = env_cfg.get('dist_cfg') or {}
+    if dist_cfg.get('backend', 'nccl') == 'nccl':
+        dist_cfg['backend'] = 'gloo'
+        env_cfg['dist_cfg'] = dist_cfg
+        cfg['env_cfg'] = env_cfg
+    if distributed:
+        if _replace_syncbn(cfg._cfg_dict if hasattr(cfg, '_cfg_dict') else cfg):
+            warnings.warn('No CUDA: SyncBN replaced by BN for CPU training.')
+        wrapper = copy.deepcopy(cfg.get('model_wrapper_cfg') or {})
+        wrapper.setdefault('type', 'MMDistributedDataParallel')
+        wrapper['device_ids'] = None
+        wrapper.setdefault('broadcast_buffers', False)
+        wrapper.setdefault('find_unused_parameters',
+                           cfg.get('find_unused_parameters', False))
+        cfg['model_wrapper_cfg'] = wrapper
+    return cfg
