@@ -142,3 +142,11 @@ def read_image_list(path):
     if not ids:
         raise ValueError(f'image list is empty: {path}')
     return ids
+
+
+#: classes of the procedural toy dataset (tools/make_toy_data.py): index 0 is
+#: background, 1..6 the foreground classes, in the order of cls_labels.npy.
+#: "train" always stands on rails (CAMs leak onto them); "chair" is the
+#: low-contrast, weakly salient class.
+TOY_CLASSES = ('background', 'ball', 'box', 'star', 'train', 'bottle',
+               'chair')

@@ -1,0 +1,44 @@
+"""Shared fixtures: toy data made once per session, and a helper to run the
+project's tools as a user would (a subprocess with the venv's python)."""
+import os
+import os.path as osp
+import subprocess
+import sys
+
+import pytest
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+SHARED_DATA = osp.join(osp.dirname(REPO), 'shared', 'data')
+VOC_REAL_MINI = osp.join(SHARED_DATA, 'voc_real_mini', 'VOC2012')
+
+# small but not trivial: enough images for a few training iterations
+TOY_NUM_IMAGES = 48
+TOY_SIZE = 96
+
+
+def run_tool(*args, env=None, timeout=900, cwd=REPO):
+    """Run ``python <args>`` from the repo root; fail with its output."""
+    cmd = [sys.executable, *map(str, args)]
+    full_env = dict(os.environ)
+    full_env.setdefault('OMP_NUM_THREADS', '2')
+    full_env['PYTHONPATH'] = REPO + os.pathsep + full_env.get('PYTHONPATH', '')
+    full_env['PYTHON'] = sys.executable
+    if env:
+        full_env.update(env)
+    proc = subprocess.run(cmd, cwd=cwd, env=full_env, capture_output=True,
+                          text=True, timeout=timeout)
+    if proc.returncode != 0:
+        raise AssertionError(
+            f'{" ".join(cmd)} failed ({proc.returncode}):\n'
+            f'{proc.stdout[-4000:]}\n{proc.stderr[-6000:]}')
+    return proc
+
+
+@pytest.fixture(scope='session')
+def toy_root(tmp_path_factory):
+    """A small toy dataset (VOC + DUTS layout) shared by the whole session:
+    returns the folder given to ``tools/make_toy_data.py --out``."""
+    out = tmp_path_factory.mktemp('toy')
+    run_tool('tools/make_toy_data.py', '--out', out, '--seed', 0,
+             '--num-images', TOY_NUM_IMAGES, '--size', TOY_SIZE)
+    return str(out)
