@@ -1,0 +1,172 @@
+"""Run the WSSS stages in order, each through its own tool, with a manifest.
+
+Every stage is a list of commands of the per-stage tools (``tools/*.py``,
+the same code a user runs by hand) plus where its metrics are read from. The
+manifest (``<work_dir>/manifest.json``) records, per stage, a fingerprint of
+everything that determines its outputs (its settings, the content of the
+configs it uses, and the fingerprints of the stages it reads from) and
+whether it finished:
+
+* finished with the same fingerprint -> skipped;
+* started but not finished, same fingerprint -> run again; the tools
+  resume by themselves (per-image outputs that exist are skipped,
+  ``tools/train.py --resume`` continues from the last checkpoint);
+* fingerprint changed (a config or setting changed, or an upstream stage was
+  rerun) -> its outputs are deleted and it is run from scratch.
+"""
+import hashlib
+import json
+import os
+import os.path as osp
+import shutil
+import subprocess
+import sys
+import time
+
+from mmwsss.utils.io import atomic_write
+
+
+def _sha(obj):
+    return hashlib.sha256(
+        json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def file_digest(path):
+    """Hash of a config file including the files it inherits from."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(path, import_custom_modules=False)
+    return _sha(cfg.to_dict())
+
+
+class Stage:
+    """One stage: commands to run, outputs it owns, metrics it yields.
+
+    Args:
+        name (str): stage name (manifest key, ``--stages`` value).
+        commands (list[list[str]]): tool invocations, ``python`` prepended.
+        outputs (list[str]): paths the stage owns (deleted on a rerun).
+        settings (dict): everything that determines the outputs.
+        deps (list[str]): names of the stages it reads from.
+        config_files (list[str]): mm config files it uses (hashed).
+        metrics (callable, optional): returns the stage's metrics dict.
+        torchrun (bool): launch the commands with torchrun when nproc > 1.
+    """
+
+    def __init__(self, name, commands, outputs=(), settings=None, deps=(),
+                 config_files=(), metrics=None, torchrun=()):
+        self.name = name
+        self.commands = commands
+        self.outputs = list(outputs)
+        self.settings = settings or {}
+        self.deps = list(deps)
+        self.config_files = list(config_files)
+        self.metrics = metrics
+        self.torchrun = set(torchrun)
+
+
+class PipelineRunner:
+    """Run stages with a manifest; see the module docstring."""
+
+    def __init__(self, work_dir, stages, nproc=1, env=None, log=print):
+        self.work_dir = work_dir
+        self.stages = stages
+        self.nproc = nproc
+        self.env = env or {}
+        self.log = log
+        self.manifest_path = osp.join(work_dir, 'manifest.json')
+        self.manifest = self._load_manifest()
+
+    # -- manifest ---------------------------------------------------------
+    def _load_manifest(self):
+        if osp.isfile(self.manifest_path):
+            with open(self.manifest_path) as f:
+                try:
+                    return json.load(f)
+                except json.JSONDecodeError as e:
+                    raise ValueError(f'{self.manifest_path}: corrupt manifest '
+                                     f'({e}); delete it to start over') from e
+        return dict(stages={})
+
+    def _save_manifest(self):
+        os.makedirs(self.work_dir, exist_ok=True)
+        with atomic_write(self.manifest_path) as tmp:
+            with open(tmp, 'w') as f:
+                json.dump(self.manifest, f, indent=2, sort_keys=True)
+
+    def fingerprint(self, stage):
+        deps = {d: self.manifest['stages'].get(d, {}).get('fingerprint')
+                for d in stage.deps}
+        configs = {c: file_digest(c) for c in stage.config_files}
+        return _sha(dict(settings=stage.settings, deps=deps, configs=configs,
+                         commands=stage.commands))
+
+    # -- running ----------------------------------------------------------
+    def _argv(self, stage, command):
+        if self.nproc > 1 and command[0] in stage.torchrun:
+            port = str(29500 + (os.getpid() % 1000))
+            return [sys.executable, '-m', 'torch.distributed.run',
+                    f'--nproc_per_node={self.nproc}', f'--master_port={port}',
+                    command[0], *command[1:], '--launcher', 'pytorch']
+        return [sys.executable, *command]
+
+    def _run_command(self, stage, command, log_file):
+        argv = self._argv(stage, command)
+        env = dict(os.environ, **self.env)
+        repo = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+        env['PYTHONPATH'] = repo + os.pathsep + env.get('PYTHONPATH', '')
+        self.log(f'  $ {" ".join(argv)}')
+        with open(log_file, 'a') as log:
+            log.write(f'\n$ {" ".join(argv)}\n')
+            log.flush()
+            proc = subprocess.run(argv, stdout=log, stderr=subprocess.STDOUT,
+                                  env=env)
+        if proc.returncode != 0:
+            with open(log_file) as f:
+                tail = f.read()[-4000:]
+            raise RuntimeError(
+                f'stage "{stage.name}" failed (exit {proc.returncode}) in: '
+                f'{" ".join(argv)}\n--- last lines of {log_file} ---\n{tail}')
+
+    def run(self, only=None):
+        """Run all stages (or the names in ``only``, in pipeline order)."""
+        names = [s.name for s in self.stages]
+        for name in only or ():
+            if name not in names:
+                raise ValueError(f'unknown stage "{name}"; stages: {names}')
+        log_dir = osp.join(self.work_dir, 'logs')
+        os.makedirs(log_dir, exist_ok=True)
+        for stage in self.stages:
+            if only and stage.name not in only:
+                continue
+            fp = self.fingerprint(stage)
+            entry = self.manifest['stages'].get(stage.name, {})
+            if entry.get('status') == 'done' and entry.get('fingerprint') == fp:
+                self.log(f'[{stage.name}] up to date, skipped')
+                continue
+            if entry.get('fingerprint') == fp:
+                self.log(f'[{stage.name}] resuming an interrupted run')
+            else:
+                if entry:
+                    self.log(f'[{stage.name}] settings changed: rerun from '
+                             'scratch')
+                for out in stage.outputs:
+                    if osp.isdir(out):
+                        shutil.rmtree(out)
+                    elif osp.exists(out):
+                        os.remove(out)
+            self.manifest['stages'][stage.name] = dict(
+                fingerprint=fp, status='running', started=time.time(),
+                outputs=stage.outputs)
+            self._save_manifest()
+            t0 = time.time()
+            log_file = osp.join(log_dir, f'{stage.name}.log')
+            for command in stage.commands:
+                self._run_command(stage, command, log_file)
+            metrics = stage.metrics() if stage.metrics else {}
+            self.manifest['stages'][stage.name].update(
+                status='done', seconds=round(time.time() - t0, 1),
+                metrics=metrics)
+            self._save_manifest()
+            self.log(f'[{stage.name}] done in {time.time() - t0:.0f} s'
+                     + (f': {json.dumps(metrics)[:300]}' if metrics else ''))
+        return self.manifest
