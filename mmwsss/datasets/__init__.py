@@ -1,1 +1,2 @@
 from . import transforms  # noqa: F401
+from .pseudo_label_voc_dataset import PseudoLabelVOCDataset  # noqa: F401

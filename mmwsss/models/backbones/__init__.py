@@ -1,1 +1,2 @@
 
+from .mmpretrain_resnest import MMPretrainResNeSt  # noqa: F401
