@@ -26,9 +26,24 @@ import time
 from mmwsss.utils.io import atomic_write
 
 
+class LazyArg:
+    """A command argument known only when the command runs (e.g. the last
+    checkpoint of a training stage). ``key`` stands for it in fingerprints."""
+
+    def __init__(self, fn, key):
+        self.fn = fn
+        self.key = key
+
+    def __str__(self):
+        return str(self.fn())
+
+
 def _sha(obj):
-    return hashlib.sha256(
-        json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    def default(o):
+        return o.key if isinstance(o, LazyArg) else str(o)
+
+    return hashlib.sha256(json.dumps(
+        obj, sort_keys=True, default=default).encode()).hexdigest()[:16]
 
 
 def file_digest(path):
@@ -110,7 +125,7 @@ class PipelineRunner:
         return [sys.executable, *command]
 
     def _run_command(self, stage, command, log_file):
-        argv = self._argv(stage, command)
+        argv = [str(a) for a in self._argv(stage, command)]
         env = dict(os.environ, **self.env)
         repo = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
         env['PYTHONPATH'] = repo + os.pathsep + env.get('PYTHONPATH', '')

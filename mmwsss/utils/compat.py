@@ -87,6 +87,9 @@ def _sigmoid_focal_loss(pred, target, gamma=2.0, alpha=0.25, weight=None,
 def _install_mmcv_ops_shim():
     if has_full_mmcv() or 'mmcv.ops' in sys.modules:
         return False
+    # mmcv-lite warns on every import that it lacks this op; said once here.
+    warnings.filterwarnings(
+        'ignore', message='Fail to import ``MultiScaleDeformableAttention``')
     import mmcv
     shim = types.ModuleType('mmcv.ops')
     shim.__doc__ = ('Pure-PyTorch stand-ins installed by mmwsss.utils.compat '

@@ -1,0 +1,69 @@
+"""Run every stage of the method in order, then write the report.
+
+    python tools/run_pipeline.py configs/pipelines/toy_pipeline.py \
+        [--work-dir D] [--stages classify cam ...] [--launcher pytorch --nproc N]
+
+Each stage calls the per-stage tools (tools/train.py, tools/make_cam.py, ...)
+with the stage configs named in the pipeline config. A manifest in the work
+dir makes a rerun skip finished stages, resume an interrupted one and rerun a
+stage whose settings or configs changed (and everything after it).
+"""
+import argparse
+import os.path as osp
+import sys
+import time
+
+from mmengine.config import Config, DictAction
+
+from mmwsss.pipeline import PipelineRunner, ReportWriter
+from mmwsss.pipeline.wsss_stages import build_wsss_stages
+from mmwsss.utils.io import TOY_CLASSES, VOC_CLASSES
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('config', help='pipeline config (configs/pipelines)')
+    parser.add_argument('--work-dir', help='override the config work_dir')
+    parser.add_argument('--stages', nargs='+',
+                        help='run only these stages (default: all)')
+    parser.add_argument('--launcher', choices=['none', 'pytorch'],
+                        default='none',
+                        help='pytorch: run training and inference stages '
+                        'with torchrun over --nproc processes')
+    parser.add_argument('--nproc', type=int, default=1,
+                        help='processes per stage with --launcher pytorch '
+                        '(GPUs, or CPU processes with gloo)')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override pipeline config settings')
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    if args.work_dir:
+        cfg.work_dir = args.work_dir
+    nproc = args.nproc if args.launcher == 'pytorch' else 1
+    stages, paths, classes = build_wsss_stages(cfg)
+    t0 = time.time()
+    runner = PipelineRunner(cfg.work_dir, stages, nproc=nproc,
+                            env=cfg.get('env', None))
+    try:
+        manifest = runner.run(only=args.stages)
+    except RuntimeError as e:
+        print(f'\nPipeline stopped: {e}', file=sys.stderr)
+        print('Fix the problem and run the same command again: finished '
+              'stages are skipped, the failed one resumes.', file=sys.stderr)
+        sys.exit(1)
+    names = TOY_CLASSES if classes == 'toy' else VOC_CLASSES
+    report = ReportWriter(cfg.work_dir, paths, names,
+                          num_samples=cfg.get('report', {}).get(
+                              'num_samples', 8)).write(manifest)
+    print(f'Pipeline finished in {time.time() - t0:.0f} s. Report: '
+          f'{osp.abspath(report)}')
+
+
+if __name__ == '__main__':
+    main()
