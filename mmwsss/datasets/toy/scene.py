@@ -1,0 +1,327 @@
+"""One toy scene: cluttered background, rails under trains, objects, the
+VOC-style label map (with its 255 boundary band) and the DUTS-style
+saliency mask.
+
+:func:`render_scene` is a pure function of its random generator: the same
+generator state gives the same image, label and metadata.
+"""
+import cv2
+import numpy as np
+
+from .shapes import (CLASS_NAMES, GEOMETRY, MARKER_COLOURS,
+                     PREFERRED_TEXTURE, train_geometry)
+from .textures import (FAMILIES, composite, coords, ellipse_alpha,
+                       line_alpha, mix, poly_alpha, random_colour,
+                       rect_points, shifted_colour, smooth_noise, texture)
+
+#: probability that a scene holds a single class (one or two instances)
+P_SINGLE_CLASS = 0.65
+#: object extent (largest side) as a fraction of the image side
+EXTENT_RANGE = (0.15, 0.45)
+#: locomotive length as a fraction of the image side
+TRAIN_LENGTH_RANGE = (0.3, 0.6)
+#: probability that a chair is part of a DUTS saliency mask
+P_CHAIR_SALIENT = 0.15
+#: how much of an earlier object a later one may hide
+MAX_HIDDEN = 0.4
+#: body colour distance from the local background for salient classes
+MIN_BODY_CONTRAST = 100.0
+IGNORE_INDEX = 255
+
+
+def band_kernel_size(size):
+    """Kernel of the boundary band: ~3 px wide at 160 px, scaled."""
+    return max(2, int(round(3.0 * size / 160.0)) + 1)
+
+
+def boundary_band(instance_map, size):
+    """Pixels within the band around every boundary between instances or
+    between an instance and the background (VOC's 'void' outline)."""
+    k = band_kernel_size(size)
+    kernel = np.ones((k, k), np.uint8)
+    inst = instance_map.astype(np.uint8)
+    return cv2.dilate(inst, kernel) != cv2.erode(inst, kernel)
+
+
+# --- background ------------------------------------------------------------
+
+def _clutter_alpha(rng, size):
+    kind = rng.choice(['ellipse', 'rect', 'triangle', 'poly', 'ring',
+                       'line'])
+    ext = rng.uniform(0.1, 0.5) * size
+    cx, cy = rng.uniform(-0.1, 1.1, 2) * size
+    if kind == 'ellipse':
+        # never round: a disc would be a marker-less ball
+        return ellipse_alpha(size, (cx, cy),
+                             (ext / 2, ext / 2 * rng.uniform(0.25, 0.75)),
+                             rng.uniform(0, 180))
+    if kind == 'rect':
+        return poly_alpha(size, rect_points(
+            cx, cy, ext, ext * rng.uniform(0.1, 0.6), rng.uniform(0, np.pi)))
+    if kind in ('triangle', 'poly'):
+        n = 3 if kind == 'triangle' else int(rng.integers(4, 8))
+        ang = np.sort(rng.uniform(0, 2 * np.pi, n))
+        rad = ext / 2 * rng.uniform(0.4, 1.0, n)
+        pts = np.stack([cx + rad * np.cos(ang), cy + rad * np.sin(ang)], 1)
+        return poly_alpha(size, pts)
+    if kind == 'ring':
+        r = ext / 2
+        t = r * rng.uniform(0.15, 0.35)
+        return np.clip(ellipse_alpha(size, (cx, cy), (r, r))
+                       - ellipse_alpha(size, (cx, cy), (r - t, r - t)), 0, 1)
+    p1 = np.array([cx, cy]) + rng.normal(0, ext, 2)
+    return line_alpha(size, (cx, cy), p1, max(1.0, rng.uniform(0.01, 0.04)
+                                              * size))
+
+
+def render_background(rng, size):
+    """Smooth colour field, an optional textured floor, then 6-12 clutter
+    shapes (ellipses, bars, polygons, rings, lines) of random colours and
+    textures, some with soft edges."""
+    img = mix(random_colour(rng), random_colour(rng),
+              smooth_noise(rng, size, rng.integers(2, 5)))
+    img += rng.normal(0, 3, img.shape).astype(np.float32)
+    if rng.random() < 0.45:  # a floor or a wall pattern below a horizon
+        horizon = rng.uniform(0.35, 0.8) * size
+        floor = poly_alpha(size, [[-1, horizon], [size + 1, horizon],
+                                  [size + 1, size + 1], [-1, size + 1]])
+        c1 = random_colour(rng)
+        layer = texture(rng, size, rng.choice(['stripes', 'checker',
+                                               'cloud']),
+                        c1, shifted_colour(rng, c1, 50),
+                        rng.uniform(0.05, 0.15) * size)
+        composite(img, layer, floor)
+    for _ in range(int(rng.integers(6, 13))):
+        alpha = _clutter_alpha(rng, size)
+        if rng.random() < 0.35:
+            alpha = cv2.GaussianBlur(alpha, (0, 0), rng.uniform(1.0, 3.0)
+                                     * size / 160)
+        c1 = random_colour(rng)
+        c2 = random_colour(rng) if rng.random() < 0.5 else \
+            shifted_colour(rng, c1, 60)
+        layer = texture(rng, size, rng.choice(FAMILIES), c1, c2,
+                        rng.uniform(0.03, 0.15) * size, noise=5)
+        composite(img, layer, alpha * rng.uniform(0.7, 1.0))
+    return img
+
+
+def rail_height(size):
+    return max(3.0, 0.05 * size)
+
+
+def draw_rails(rng, img, rail_y, size):
+    """A side view of a track across the whole image: steel rail on top of
+    sleepers and ballast. Background in the label map."""
+    g = rail_height(size)
+    band = poly_alpha(size, [[-2, rail_y], [size + 2, rail_y],
+                             [size + 2, rail_y + g], [-2, rail_y + g]])
+    grey = rng.uniform(95, 135)
+    ballast = texture(rng, size, 'cloud', (grey, grey - 5, grey - 12),
+                      (grey - 35, grey - 40, grey - 45), 3.0, noise=14)
+    composite(img, ballast, band)
+    tr = max(1.5, 0.014 * size)
+    period = max(4.0, 0.07 * size)
+    width = max(2.0, 0.028 * size)
+    brown = np.array([95, 65, 40], np.float32) + rng.normal(0, 8, 3)
+    x = rng.uniform(0, period) - period
+    sleepers = np.zeros((size, size), np.float32)
+    while x < size + period:
+        sleepers = np.maximum(sleepers, poly_alpha(size, [
+            [x, rail_y + tr], [x + width, rail_y + tr],
+            [x + width, rail_y + g], [x, rail_y + g]]))
+        x += period
+    composite(img, texture(rng, size, 'cloud', brown, brown * 0.75, 4.0),
+              sleepers)
+    steel = poly_alpha(size, [[-2, rail_y], [size + 2, rail_y],
+                              [size + 2, rail_y + tr],
+                              [-2, rail_y + tr]])
+    shadow = poly_alpha(size, [[-2, rail_y + tr], [size + 2, rail_y + tr],
+                               [size + 2, rail_y + tr + max(1.0, 0.5 * tr)],
+                               [-2, rail_y + tr + max(1.0, 0.5 * tr)]])
+    s = rng.uniform(185, 215)
+    composite(img, np.full_like(img, 45.0), shadow)
+    composite(img, np.full_like(img, s) + np.array([0, 0, 8], np.float32),
+              steel)
+    return dict(y=float(rail_y), height=float(g))
+
+
+# --- objects ---------------------------------------------------------------
+
+def _local_mean(img, alpha):
+    m = alpha > 0.5
+    if not m.any():
+        m = alpha > 0
+    return img[m].mean(0) if m.any() else img.reshape(-1, 3).mean(0)
+
+
+def paint_object(rng, img, shape, size, extent):
+    """Choose the body's colours and texture (from the background's
+    distribution: weakly class-specific) and the marker's colours (fixed
+    per class), then composite the object onto ``img`` in place."""
+    bg = _local_mean(img, shape.alpha)
+    family = PREFERRED_TEXTURE[shape.name] if rng.random() < 0.45 else \
+        rng.choice([f for f in FAMILIES
+                    if f != PREFERRED_TEXTURE[shape.name]])
+    scale = extent * rng.uniform(0.12, 0.3)
+    if shape.name == 'chair':
+        # low contrast: the colour of what is behind it, barely changed
+        body = np.clip(bg + rng.normal(0, 10, 3), 0, 255).astype(np.float32)
+        layer = texture(rng, size, family, body,
+                        shifted_colour(rng, body, 16), scale, noise=4)
+        sign = 1.0 if bg.mean() < 128 else -1.0
+        m1 = np.clip(body + sign * 12, 0, 255)
+        m2 = np.clip(body + sign * 48, 0, 255)
+    else:
+        best, best_d = None, -1.0
+        for _ in range(30):
+            c = random_colour(rng, sat=(0.3, 1.0), val=(0.35, 1.0))
+            d = float(np.linalg.norm(c - bg))
+            if d > best_d:
+                best, best_d = c, d
+            if d >= MIN_BODY_CONTRAST:
+                break
+        layer = texture(rng, size, family, best,
+                        shifted_colour(rng, best, 45), scale, noise=4)
+        m1, m2 = (np.array(c, np.float32) + rng.normal(0, 8, 3)
+                  for c in MARKER_COLOURS[shape.name])
+    for alpha, kind in shape.details:
+        if kind == 'dark':
+            composite(layer, layer * 0.35 + np.array([5, 10, 25],
+                                                     np.float32), alpha)
+        elif kind == 'shade':
+            composite(layer, layer * 0.7, alpha)
+        elif kind == 'wheel':
+            composite(layer, np.full_like(layer, 45.0), alpha)
+        elif kind == 'hub':
+            composite(layer, np.full_like(layer, 150.0), alpha)
+    marker = mix(np.clip(m1, 0, 255), np.clip(m2, 0, 255), shape.pattern)
+    marker += rng.normal(0, 3, marker.shape).astype(np.float32)
+    composite(layer, marker, shape.marker)
+    composite(img, layer, shape.alpha)
+
+
+def sample_classes(rng, duts=False):
+    """Class names of one scene: a single class (65 %, sometimes two
+    instances) or 2-3 distinct classes. At most one train."""
+    if rng.random() < P_SINGLE_CLASS:
+        name = CLASS_NAMES[int(rng.integers(len(CLASS_NAMES)))]
+        names = [name]
+        if name != 'train' and rng.random() < 0.25:
+            names.append(name)
+    else:
+        k = 2 if rng.random() < 0.7 else 3
+        names = [CLASS_NAMES[i] for i in
+                 rng.choice(len(CLASS_NAMES), k, replace=False)]
+    if duts and set(names) == {'chair'}:
+        # DUTS images always hold a salient object; chairs rarely are one
+        others = [n for n in CLASS_NAMES if n != 'chair']
+        names.append(others[int(rng.integers(len(others)))])
+    return names
+
+
+def _place(rng, size, name, owner, areas):
+    """Sample a placement of ``name`` that hides at most ``MAX_HIDDEN`` of
+    every earlier object; ``None`` after 25 tries."""
+    for _ in range(25):
+        if name == 'train':
+            length = rng.uniform(*TRAIN_LENGTH_RANGE) * size
+            h = 0.34 * length
+            lo = 1.2 * h + 2
+            hi = size - rail_height(size) - 2
+            if hi <= lo:
+                continue
+            rail_y = rng.uniform(lo, hi)
+            cx = rng.uniform(length / 2 + 1, size - length / 2 - 1)
+            shape = train_geometry(rng, size, cx, rail_y, length)
+            extent = length
+        else:
+            extent = rng.uniform(*EXTENT_RANGE) * size
+            cx, cy = rng.uniform(extent / 2, size - extent / 2, 2)
+            shape = GEOMETRY[name](rng, size, cx, cy, extent)
+        mask = shape.alpha >= 0.5
+        if not mask.any():
+            continue
+        ok = all(np.count_nonzero(mask & (owner == k)) <= MAX_HIDDEN * a
+                 for k, a in enumerate(areas))
+        if ok:
+            return shape, extent
+    return None
+
+
+def _finish(rng, img, size):
+    """Global lighting, a light blur and sensor noise; to uint8."""
+    xx, yy = coords(size)
+    theta = rng.uniform(0, 2 * np.pi)
+    ramp = ((xx - size / 2) * np.cos(theta)
+            + (yy - size / 2) * np.sin(theta)) / size
+    img = img * (1.0 + rng.uniform(-0.3, 0.3) * ramp)[..., None]
+    img = cv2.GaussianBlur(img, (3, 3), 0.5)
+    img = img + rng.normal(0, 3, img.shape).astype(np.float32)
+    return np.clip(np.round(img), 0, 255).astype(np.uint8)
+
+
+def render_scene(rng, size, duts=False):
+    """Render one scene.
+
+    Returns ``(image, label, saliency, info)``: ``image`` uint8 HxWx3 RGB;
+    ``label`` uint8 class indices (0 background, 1..6 per ``TOY_CLASSES``,
+    255 boundary band); ``saliency`` uint8 0/255 mask of the salient
+    objects (every object except most chairs; never the rails); ``info``
+    a JSON-able dict (objects, rails).
+    """
+    min_px = max(12, int(0.003 * size * size))
+    for _ in range(100):
+        names = sample_classes(rng, duts=duts)
+        # the train and its rails go first (behind the other objects)
+        rest = [n for n in names if n != 'train']
+        rest = [rest[i] for i in rng.permutation(len(rest))]
+        names = ['train'] * (len(names) - len(rest)) + rest
+        img = render_background(rng, size)
+        owner = np.full((size, size), -1, np.int16)
+        shapes, areas, rails = [], [], None
+        for name in names:
+            placed = _place(rng, size, name, owner, areas)
+            if placed is None:
+                break
+            shape, extent = placed
+            if name == 'train':
+                rails = draw_rails(rng, img, shape.rail_y, size)
+            paint_object(rng, img, shape, size, extent)
+            mask = shape.alpha >= 0.5
+            owner[mask] = len(shapes)
+            shapes.append(shape)
+            areas.append(int(mask.sum()))
+        else:
+            visible = [int(np.count_nonzero(owner == k))
+                       for k in range(len(shapes))]
+            if all(v >= min_px and v >= (1 - MAX_HIDDEN) * a
+                   for v, a in zip(visible, areas)):
+                break
+    else:  # pragma: no cover - a scene always fits within 100 tries
+        raise RuntimeError('could not place the objects of a toy scene')
+
+    image = _finish(rng, img, size)
+    classes = np.array([s.label for s in shapes] + [0], np.uint8)
+    label = classes[owner]  # owner -1 picks the trailing 0 (background)
+    label[boundary_band(owner + 1, size)] = IGNORE_INDEX
+
+    saliency = np.zeros((size, size), np.uint8)
+    objects = []
+    for k, shape in enumerate(shapes):
+        vis = owner == k
+        salient = shape.name != 'chair' or rng.random() < P_CHAIR_SALIENT
+        if salient:
+            saliency[vis] = 255
+        ys, xs = np.nonzero(vis)
+        marker_px = np.count_nonzero((shape.marker >= 0.5) & vis)
+        objects.append(dict(
+            cls=shape.name, label=int(shape.label),
+            bbox=[int(xs.min()), int(ys.min()), int(xs.max()) + 1,
+                  int(ys.max()) + 1],
+            area=int(vis.sum()),
+            marker_fraction=round(marker_px / max(1, int(vis.sum())), 4),
+            salient=bool(salient)))
+    present = sorted({o['label'] for o in objects})
+    info = dict(classes=[CLASS_NAMES[i - 1] for i in present],
+                objects=objects, rails=rails)
+    return image, label, saliency, info
