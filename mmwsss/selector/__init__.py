@@ -1,1 +1,27 @@
+"""The Salient Object Selector (stage 5): pure numpy, no OpenMMLab import.
 
+See :mod:`mmwsss.selector.selector_core` and ``docs/selector.md``.
+"""
+from .audit_log import (LOG_FIELDS, decision_row, format_row, header_line,
+                        read_rows, summarize)
+from .selector_core import (DECISIONS, DEFAULT_BG_THR, DEFAULT_SAL_THR,
+                            DEFAULT_SALIENT_THR, DEFAULT_T0, DEFAULT_T1,
+                            DEFAULT_TAU, MODES, TABLE3_ALPHAS,
+                            SalientObjectSelector, binarize_saliency,
+                            cam_of_class, class_iou, class_rms_saliency,
+                            class_salience_norms, compose_label, fuse_hard,
+                            fuse_soft, image_salience_sample, load_norms,
+                            saliency_to_float, save_norms, select_and_fuse,
+                            single_foreground_class, soft_alpha)
+
+__all__ = [
+    'LOG_FIELDS', 'decision_row', 'format_row', 'header_line', 'read_rows',
+    'summarize',
+    'DECISIONS', 'DEFAULT_BG_THR', 'DEFAULT_SAL_THR', 'DEFAULT_SALIENT_THR',
+    'DEFAULT_T0', 'DEFAULT_T1', 'DEFAULT_TAU', 'MODES', 'TABLE3_ALPHAS',
+    'SalientObjectSelector', 'binarize_saliency', 'cam_of_class', 'class_iou',
+    'class_rms_saliency', 'class_salience_norms', 'compose_label',
+    'fuse_hard', 'fuse_soft', 'image_salience_sample', 'load_norms',
+    'saliency_to_float', 'save_norms', 'select_and_fuse',
+    'single_foreground_class', 'soft_alpha'
+]

@@ -1,0 +1,80 @@
+"""The Salient Object Selector as an mmseg transform (stage 5, online)."""
+import os.path as osp
+
+import numpy as np
+from mmcv.transforms import BaseTransform
+from mmseg.registry import TRANSFORMS
+
+from mmwsss.selector import (DEFAULT_BG_THR, DEFAULT_SAL_THR,
+                             DEFAULT_SALIENT_THR, DEFAULT_T0, DEFAULT_T1,
+                             DEFAULT_TAU, SalientObjectSelector)
+from mmwsss.utils.io import load_cam_npz
+from .load_saliency_map import image_id
+
+
+@TRANSFORMS.register_module()
+class SelectorFusion(BaseTransform):
+    """Fuse the pseudo-label in ``results['gt_seg_map']`` with the saliency
+    map, in place, so that any mmseg segmentor trains on fused labels.
+
+    Calls the same function as ``tools/fuse_pseudo_labels.py``
+    (:class:`mmwsss.selector.SalientObjectSelector`), so a label fused here
+    equals the offline one. Place it after ``LoadAnnotations``,
+    ``LoadSaliencyMap`` and ``LoadImageLevelLabel`` and before any geometric
+    augmentation. The rules and defaults are documented in
+    :mod:`mmwsss.selector.selector_core` and ``docs/selector.md``.
+
+    Required keys: ``gt_seg_map``, ``saliency``, ``img_label`` (and
+    ``img_path`` with ``cam_dir``). Modified keys: ``gt_seg_map``. Added
+    keys: ``selector_decision`` (the per-image decision dict).
+
+    Args:
+        norms_file (str): class salience JSON (``tools/class_salience.py``).
+        mode (str): 'hard' (Algorithm 1) or 'soft' (alpha*).
+        t0, t1 (float): Algorithm 1 thresholds. Defaults 0.4, 0.2.
+        salient_thr (float): a class is salient when ``n_c >= salient_thr``.
+        sal_thr (float): saliency binarisation threshold in [0, 1].
+        tau (float): soft mode, alpha* = 0 when ``o + n_c < tau``.
+        alpha (float, optional): soft mode, a fixed alpha instead of alpha*.
+        cam_dir (str, optional): soft mode, stage-2 CAMs ``<id>.npz``;
+            without them the class region is a 0/1 map.
+        bg_thr (float): soft mode, threshold of the fused score.
+    """
+
+    def __init__(self, norms_file, mode='hard', t0=DEFAULT_T0, t1=DEFAULT_T1,
+                 salient_thr=DEFAULT_SALIENT_THR, sal_thr=DEFAULT_SAL_THR,
+                 tau=DEFAULT_TAU, alpha=None, cam_dir=None,
+                 bg_thr=DEFAULT_BG_THR, ignore_index=255):
+        self.norms_file = norms_file
+        self.cam_dir = cam_dir
+        self.selector = SalientObjectSelector(
+            norms_file, mode=mode, t0=t0, t1=t1, salient_thr=salient_thr,
+            sal_thr=sal_thr, tau=tau, alpha=alpha, bg_thr=bg_thr,
+            ignore_index=ignore_index)
+
+    def transform(self, results):
+        for key, source in (('gt_seg_map', 'LoadAnnotations'),
+                            ('saliency', 'LoadSaliencyMap'),
+                            ('img_label', 'LoadImageLevelLabel')):
+            if key not in results:
+                raise KeyError(f'SelectorFusion needs results[{key!r}]: put '
+                               f'{source} before it in the pipeline')
+        cams = None
+        if self.selector.mode == 'soft' and self.cam_dir:
+            cams = load_cam_npz(
+                osp.join(self.cam_dir, image_id(results) + '.npz'))
+        label = results['gt_seg_map']
+        try:
+            fused, decision = self.selector(
+                label, results['saliency'], results['img_label'], cams=cams,
+                img_id=osp.basename(results.get('img_path') or ''))
+        except ValueError as e:
+            raise ValueError(f'{results.get("img_path")}: {e}') from e
+        results['gt_seg_map'] = np.ascontiguousarray(fused,
+                                                     dtype=label.dtype)
+        results['selector_decision'] = decision
+        return results
+
+    def __repr__(self):
+        return (f'{self.__class__.__name__}(norms_file={self.norms_file!r}, '
+                f'cam_dir={self.cam_dir!r}, {self.selector!r})')

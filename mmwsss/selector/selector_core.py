@@ -1,0 +1,462 @@
+"""The Salient Object Selector (paper Sec. 3.4, Algorithm 1), as plain numpy.
+
+This module is the single implementation used by the offline tool
+(``tools/fuse_pseudo_labels.py``), the online transform (``SelectorFusion``)
+and the ablation sweep (``tools/sweep_selector.py``); it imports no
+OpenMMLab package.
+
+Conventions
+-----------
+* ``label``: H x W integer pseudo-label, 0 = background, ``c`` in 1..K the
+  foreground classes, ``ignore_index`` (255) = undecided.
+* ``saliency``: H x W saliency map, uint8 0..255 (scaled by 1/255) or float
+  in [0, 1].
+* ``img_label``: multi-hot vector of the K foreground classes (no
+  background), as in ``cls_labels.npy``; class ``c`` of the label map is
+  entry ``c - 1``.
+* ``norms``: the class salience ``n_c`` of the K foreground classes
+  (``None``/NaN for a class never seen alone); see
+  :func:`class_salience_norms`.
+
+The rules (DESIGN.md, "The selector, made precise") and the choices made
+where they leave one (also in ``docs/selector.md``):
+
+* Only images whose image-level label holds exactly one foreground class are
+  touched; every other image passes through unchanged.
+* ``P_S = saliency >= sal_thr`` (``sal_thr`` default 0.5). An empty ``P_S``
+  leaves the label unchanged (Algorithm 1, line 4).
+* ``o = IoU(P_CAM, P_S)`` is computed over the pixels the pseudo-label
+  decided: pixels that are ``ignore_index`` in the input label are left out
+  of both the intersection and the union (an undecided pixel is no evidence
+  of disagreement). ``o = 0`` when that union is empty.
+* Hard mode: ``P_CAM = (label == c)``. The class-c region is replaced by
+  ``P_S`` when ``n_c >= salient_thr and o > t0`` or ``n_c < salient_thr and
+  o > t0 + t1``. A class without a norm (``None``/NaN) is not salient.
+* Ignore pixels, pixel-wise: every pixel of the new region becomes ``c``
+  (never 255); an input-255 pixel outside the new region stays 255 (there the
+  pseudo-label is undecided and the saliency says background: the sources
+  disagree); an input-``c`` pixel outside the new region becomes background;
+  every other pixel keeps its value. See :func:`compose_label`.
+* Soft mode: ``P_CAM`` is the CAM of class c (``cam``; when no CAM is given,
+  the class-c region of the label as a 0/1 map). ``o`` uses ``P_CAM >=
+  bg_thr`` as the mask. ``alpha* = clip(o + n_c, 0, 1)`` when ``o + n_c >=
+  tau`` else 0 (a missing ``n_c`` counts as 0); a fixed ``alpha`` replaces
+  ``alpha*`` when given. With ``alpha == 0`` the label is left unchanged
+  (so the ``alpha = 0`` row of the sweep is the baseline itself). Otherwise
+  the new class-c region is ``(1 - alpha) * P_CAM + alpha * S >= bg_thr``,
+  composed with the label as in hard mode.
+* Defaults: ``t0 = 0.4, t1 = 0.2`` (paper), ``salient_thr = 0.5`` (a class
+  whose saliency inside its own CAM region reaches half that of the most
+  salient class), ``tau = t0 + t1 = 0.6`` (with ``n_c = 0`` soft mode acts
+  exactly where hard mode's non-salient branch would), ``bg_thr = 0.5``
+  (the midpoint of a 0/1 region map; with a real CAM, pass the stage-3
+  background threshold).
+"""
+import json
+import math
+import os
+import os.path as osp
+import tempfile
+
+import numpy as np
+
+#: every value of ``decision['decision']``
+DECISIONS = ('no-class', 'multi-class', 'empty-saliency', 'kept', 'replaced',
+             'fused')
+MODES = ('hard', 'soft')
+
+DEFAULT_T0 = 0.4
+DEFAULT_T1 = 0.2
+DEFAULT_SALIENT_THR = 0.5
+DEFAULT_SAL_THR = 0.5
+DEFAULT_TAU = DEFAULT_T0 + DEFAULT_T1
+DEFAULT_BG_THR = 0.5
+
+#: the fixed-alpha grid of the paper's Table 3
+TABLE3_ALPHAS = (0.0, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9,
+                 1.0)
+
+
+# --------------------------------------------------------------------------
+# elementary pieces
+def single_foreground_class(img_label):
+    """The label value ``c`` (1..K) of the only foreground class of an
+    image-level label, or ``None`` when it holds zero or several classes."""
+    present = np.flatnonzero(np.asarray(img_label).reshape(-1) > 0.5)
+    return int(present[0]) + 1 if present.size == 1 else None
+
+
+def saliency_to_float(saliency):
+    """Saliency as float32 in [0, 1]: uint8 maps are divided by 255, float
+    maps must already lie in [0, 1]."""
+    sal = np.asarray(saliency)
+    if sal.ndim != 2:
+        raise ValueError(f'a saliency map must be 2-D, got {sal.shape}')
+    if sal.dtype == np.uint8:
+        return sal.astype(np.float32) * np.float32(1.0 / 255.0)
+    sal = sal.astype(np.float32)
+    if sal.size and (sal.min() < 0.0 or sal.max() > 1.0):
+        raise ValueError('a float saliency map must lie in [0, 1], got '
+                         f'[{sal.min():.3g}, {sal.max():.3g}]')
+    return sal
+
+
+def binarize_saliency(saliency, sal_thr=DEFAULT_SAL_THR):
+    """``P_S``: pixels whose saliency (in [0, 1]) is at least ``sal_thr``."""
+    if not 0.0 < sal_thr <= 1.0:
+        raise ValueError(f'sal_thr must lie in (0, 1], got {sal_thr}')
+    return saliency_to_float(saliency) >= np.float32(sal_thr)
+
+
+def class_iou(region, sal_mask, valid=None):
+    """IoU of two boolean masks, counted over ``valid`` pixels only (all
+    when ``None``). Returns 0.0 when the union is empty."""
+    region = np.asarray(region, dtype=bool)
+    sal_mask = np.asarray(sal_mask, dtype=bool)
+    if region.shape != sal_mask.shape:
+        raise ValueError(f'masks differ in shape: {region.shape} vs '
+                         f'{sal_mask.shape}')
+    if valid is not None:
+        valid = np.asarray(valid, dtype=bool)
+        region = region & valid
+        sal_mask = sal_mask & valid
+    union = np.count_nonzero(region | sal_mask)
+    if union == 0:
+        return 0.0
+    return float(np.count_nonzero(region & sal_mask) / union)
+
+
+def class_rms_saliency(region, saliency):
+    """Root-mean-square saliency (in [0, 1]) inside a boolean region; NaN
+    for an empty region."""
+    region = np.asarray(region, dtype=bool)
+    sal = saliency_to_float(saliency)
+    if region.shape != sal.shape:
+        raise ValueError(f'region {region.shape} and saliency {sal.shape} '
+                         'differ in shape')
+    values = sal[region]
+    if values.size == 0:
+        return float('nan')
+    return float(np.sqrt(np.mean(np.square(values, dtype=np.float64))))
+
+
+def image_salience_sample(label, saliency, img_label, ignore_index=255):
+    """The contribution of one image to the class salience: ``(c, rms)``
+    for a single-class image whose class-c region is not empty, else
+    ``None``. ``rms`` is :func:`class_rms_saliency` inside ``label == c``."""
+    c = single_foreground_class(img_label)
+    if c is None:
+        return None
+    label = np.asarray(label)
+    _check_same_shape(label, saliency)
+    rms = class_rms_saliency(label == c, saliency)
+    if math.isnan(rms):
+        return None
+    return c, rms
+
+
+def class_salience_norms(classes, rms_values, num_classes):
+    """Class salience ``n_c`` from per-image samples.
+
+    Args:
+        classes: label values ``c`` (1..num_classes) of the samples.
+        rms_values: their RMS saliency inside the class region.
+        num_classes (int): K, the number of foreground classes.
+
+    Returns:
+        dict with ``norms`` (list of K floats in [0, 1], ``None`` for a
+        class without samples): the mean RMS of each class divided by the
+        largest mean over the classes; ``mean_rms`` (list, ``None`` where
+        no samples) and ``image_count`` (list of int).
+    """
+    classes = np.asarray(classes, dtype=np.int64).reshape(-1)
+    rms_values = np.asarray(rms_values, dtype=np.float64).reshape(-1)
+    if classes.shape != rms_values.shape:
+        raise ValueError('classes and rms_values differ in length')
+    if classes.size and (classes.min() < 1 or classes.max() > num_classes):
+        raise ValueError(f'class values must lie in 1..{num_classes}')
+    count = np.bincount(classes - 1, minlength=num_classes) \
+        if classes.size else np.zeros(num_classes, np.int64)
+    total = np.bincount(classes - 1, weights=rms_values,
+                        minlength=num_classes) \
+        if classes.size else np.zeros(num_classes)
+    seen = count > 0
+    mean = np.where(seen, total / np.maximum(count, 1), np.nan)
+    top = mean[seen].max() if seen.any() else 0.0
+    norms = mean / top if top > 0 else np.where(seen, 0.0, np.nan)
+    as_list = lambda a: [None if np.isnan(v) else float(v) for v in a]  # noqa
+    return dict(norms=as_list(norms), mean_rms=as_list(mean),
+                image_count=[int(n) for n in count])
+
+
+def compose_label(label, c, new_region, ignore_index=255):
+    """Replace the class-c region of ``label`` by ``new_region``.
+
+    Pixel-wise: ``new_region`` -> ``c``; outside it, ``c`` -> 0 (background),
+    ``ignore_index`` stays ``ignore_index`` (the pseudo-label is undecided
+    and the saliency says background: the two sources disagree), anything
+    else (background, another class) is kept.
+    """
+    label = np.asarray(label)
+    out = np.where(label == c, 0, label).astype(label.dtype, copy=False)
+    out[np.asarray(new_region, dtype=bool)] = c
+    return out
+
+
+def _check_same_shape(label, other, what='saliency'):
+    shape = np.shape(other)
+    if np.shape(label) != shape:
+        raise ValueError(f'pseudo-label {np.shape(label)} and {what} {shape} '
+                         'differ in shape')
+
+
+def _valid_norm(n_c):
+    """True for a usable norm (not ``None``, not NaN)."""
+    if n_c is None:
+        return False
+    try:
+        return not math.isnan(float(n_c))
+    except (TypeError, ValueError):
+        return False
+
+
+# --------------------------------------------------------------------------
+# the two modes
+def fuse_hard(label, c, saliency, n_c, t0=DEFAULT_T0, t1=DEFAULT_T1,
+              salient_thr=DEFAULT_SALIENT_THR, sal_thr=DEFAULT_SAL_THR,
+              ignore_index=255):
+    """Algorithm 1 on one single-class image.
+
+    Returns ``(new_label, info)``, ``info`` a dict with ``iou``, ``salient``,
+    ``decision`` ('empty-saliency', 'kept' or 'replaced').
+    """
+    label = np.asarray(label)
+    _check_same_shape(label, saliency)
+    sal_mask = binarize_saliency(saliency, sal_thr)
+    salient = _valid_norm(n_c) and n_c >= salient_thr
+    if not sal_mask.any():
+        return label, dict(iou=float('nan'), salient=salient,
+                           decision='empty-saliency')
+    o = class_iou(label == c, sal_mask, valid=label != ignore_index)
+    replace = o > t0 if salient else o > t0 + t1
+    if not replace:
+        return label, dict(iou=o, salient=salient, decision='kept')
+    return (compose_label(label, c, sal_mask, ignore_index),
+            dict(iou=o, salient=salient, decision='replaced'))
+
+
+def soft_alpha(o, n_c, tau=DEFAULT_TAU):
+    """``alpha* = clip(o + n_c, 0, 1)`` when ``o + n_c >= tau``, else 0 (a
+    missing ``n_c`` counts as 0)."""
+    s = o + (n_c if _valid_norm(n_c) else 0.0)
+    return float(min(max(s, 0.0), 1.0)) if s >= tau else 0.0
+
+
+def fuse_soft(label, c, saliency, n_c, cam=None, tau=DEFAULT_TAU, alpha=None,
+              bg_thr=DEFAULT_BG_THR, sal_thr=DEFAULT_SAL_THR,
+              salient_thr=DEFAULT_SALIENT_THR, ignore_index=255):
+    """The alpha* rule on one single-class image.
+
+    Args:
+        cam: H x W CAM of class c in [0, 1]; ``None`` uses ``label == c``
+            as a 0/1 map.
+        alpha: a fixed weight in [0, 1] replacing alpha* (Table 3 sweep).
+
+    Returns ``(new_label, info)``, ``info`` with ``iou``, ``alpha``,
+    ``salient`` and ``decision`` ('empty-saliency', 'kept' or 'fused').
+    """
+    label = np.asarray(label)
+    _check_same_shape(label, saliency)
+    if cam is None:
+        cam = (label == c).astype(np.float32)
+    else:
+        cam = np.asarray(cam, dtype=np.float32)
+        _check_same_shape(label, cam, what=f'CAM of class {c}')
+    if alpha is not None and not 0.0 <= alpha <= 1.0:
+        raise ValueError(f'alpha must lie in [0, 1], got {alpha}')
+    sal = saliency_to_float(saliency)
+    sal_mask = binarize_saliency(sal, sal_thr)
+    salient = _valid_norm(n_c) and n_c >= salient_thr
+    if not sal_mask.any():
+        return label, dict(iou=float('nan'), alpha=0.0, salient=salient,
+                           decision='empty-saliency')
+    o = class_iou(cam >= bg_thr, sal_mask, valid=label != ignore_index)
+    a = float(alpha) if alpha is not None else soft_alpha(o, n_c, tau)
+    if a <= 0.0:
+        return label, dict(iou=o, alpha=0.0, salient=salient,
+                           decision='kept')
+    score = (1.0 - a) * cam + a * sal
+    new_region = score >= bg_thr
+    return (compose_label(label, c, new_region, ignore_index),
+            dict(iou=o, alpha=a, salient=salient, decision='fused'))
+
+
+def cam_of_class(cams, c):
+    """The CAM of label value ``c`` from ``(keys, cams)`` as written by
+    stage 2 (``keys`` 0-based foreground indices). ``None`` if absent."""
+    keys, maps = cams
+    hit = np.flatnonzero(np.asarray(keys).reshape(-1) == c - 1)
+    return None if hit.size == 0 else np.asarray(maps[hit[0]])
+
+
+def select_and_fuse(label, saliency, img_label, norms, mode='hard', cams=None,
+                    t0=DEFAULT_T0, t1=DEFAULT_T1,
+                    salient_thr=DEFAULT_SALIENT_THR, sal_thr=DEFAULT_SAL_THR,
+                    tau=DEFAULT_TAU, alpha=None, bg_thr=DEFAULT_BG_THR,
+                    ignore_index=255, img_id=None):
+    """Apply the selector to one image.
+
+    Args:
+        label: H x W pseudo-label (not modified).
+        saliency: H x W saliency map (uint8 or float in [0, 1]).
+        img_label: multi-hot vector of the K foreground classes.
+        norms: sequence of K class salience values (``None``/NaN allowed).
+        mode: 'hard' (Algorithm 1) or 'soft' (alpha*).
+        cams: ``(keys, cams)`` of the image (soft mode only, optional).
+
+    Returns:
+        ``(fused_label, decision)``; ``decision`` is a dict with ``id``,
+        ``class`` (label value c, -1 when untouched for lack of a single
+        class), ``iou``, ``n_c``, ``salient``, ``alpha`` (the saliency weight
+        applied: alpha* or the fixed alpha in soft mode, 1.0 / 0.0 for
+        replaced / kept in hard mode, NaN when not evaluated), ``decision``
+        (one of :data:`DECISIONS`) and ``changed`` (pixels changed).
+    """
+    if mode not in MODES:
+        raise ValueError(f'mode must be one of {MODES}, got {mode!r}')
+    label = np.asarray(label)
+    if label.ndim != 2:
+        raise ValueError(f'a pseudo-label must be 2-D, got {label.shape}')
+    img_label = np.asarray(img_label).reshape(-1)
+    if len(norms) != img_label.size:
+        raise ValueError(f'the norms cover {len(norms)} classes but the '
+                         f'image-level label has {img_label.size}')
+    _check_same_shape(label, saliency)
+    nan = float('nan')
+    decision = dict(id=img_id, **{'class': -1}, iou=nan, n_c=nan,
+                    salient=None, alpha=nan, decision=None, changed=0)
+    c = single_foreground_class(img_label)
+    if c is None:
+        n_present = int(np.count_nonzero(img_label > 0.5))
+        decision['decision'] = 'no-class' if n_present == 0 else 'multi-class'
+        return label, decision
+    n_c = norms[c - 1]
+    n_c = float(n_c) if _valid_norm(n_c) else nan
+    decision.update({'class': c, 'n_c': n_c})
+    if mode == 'hard':
+        out, info = fuse_hard(label, c, saliency, n_c, t0=t0, t1=t1,
+                              salient_thr=salient_thr, sal_thr=sal_thr,
+                              ignore_index=ignore_index)
+        info['alpha'] = {'replaced': 1.0, 'kept': 0.0}.get(
+            info['decision'], nan)
+    else:
+        cam = None
+        if cams is not None:
+            cam = cam_of_class(cams, c)
+            if cam is None:
+                raise ValueError(f'{img_id}: the CAMs hold no map of class '
+                                 f'{c} (keys {list(np.asarray(cams[0]))})')
+        out, info = fuse_soft(label, c, saliency, n_c, cam=cam, tau=tau,
+                              alpha=alpha, bg_thr=bg_thr, sal_thr=sal_thr,
+                              salient_thr=salient_thr,
+                              ignore_index=ignore_index)
+    decision.update(info)
+    decision['changed'] = int(np.count_nonzero(out != label))
+    return out, decision
+
+
+class SalientObjectSelector:
+    """The selector with its settings bound: ``selector(label, saliency,
+    img_label, cams=None, img_id=None) -> (fused_label, decision)``.
+
+    Args:
+        norms: list of K class salience values, or a path to the norms JSON
+            written by ``tools/class_salience.py``.
+        Other arguments: see :func:`select_and_fuse`.
+    """
+
+    def __init__(self, norms, mode='hard', t0=DEFAULT_T0, t1=DEFAULT_T1,
+                 salient_thr=DEFAULT_SALIENT_THR, sal_thr=DEFAULT_SAL_THR,
+                 tau=DEFAULT_TAU, alpha=None, bg_thr=DEFAULT_BG_THR,
+                 ignore_index=255):
+        if isinstance(norms, (str, os.PathLike)):
+            norms = load_norms(norms)['norms']
+        if mode not in MODES:
+            raise ValueError(f'mode must be one of {MODES}, got {mode!r}')
+        if alpha is not None and mode != 'soft':
+            raise ValueError('a fixed alpha needs mode="soft"')
+        if alpha is not None and not 0.0 <= alpha <= 1.0:
+            raise ValueError(f'alpha must lie in [0, 1], got {alpha}')
+        if not 0.0 < sal_thr <= 1.0:
+            raise ValueError(f'sal_thr must lie in (0, 1], got {sal_thr}')
+        self.norms = [None if not _valid_norm(n) else float(n)
+                      for n in norms]
+        self.settings = dict(mode=mode, t0=float(t0), t1=float(t1),
+                             salient_thr=float(salient_thr),
+                             sal_thr=float(sal_thr), tau=float(tau),
+                             alpha=None if alpha is None else float(alpha),
+                             bg_thr=float(bg_thr), ignore_index=ignore_index)
+
+    @property
+    def mode(self):
+        return self.settings['mode']
+
+    @property
+    def num_classes(self):
+        return len(self.norms)
+
+    def __call__(self, label, saliency, img_label, cams=None, img_id=None):
+        return select_and_fuse(label, saliency, img_label, self.norms,
+                               cams=cams, img_id=img_id, **self.settings)
+
+    def __repr__(self):
+        args = ', '.join(f'{k}={v!r}' for k, v in self.settings.items())
+        return f'{type(self).__name__}({args}, num_classes={len(self.norms)})'
+
+
+# --------------------------------------------------------------------------
+# the norms file
+def save_norms(path, stats, class_names=None, **meta):
+    """Write the class salience JSON (atomically): ``stats`` as returned by
+    :func:`class_salience_norms`, optional class names and metadata."""
+    num = len(stats['norms'])
+    if class_names is not None and len(class_names) != num:
+        raise ValueError(f'{len(class_names)} class names for {num} classes')
+    data = dict(num_classes=num, class_names=list(class_names)
+                if class_names is not None else None,
+                norms=stats['norms'], mean_rms=stats['mean_rms'],
+                image_count=stats['image_count'], **meta)
+    folder = osp.dirname(osp.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix='.tmp-', suffix='.json', dir=folder)
+    try:
+        with os.fdopen(fd, 'w') as f:
+            json.dump(data, f, indent=2)
+        os.replace(tmp, path)
+    except BaseException:
+        if osp.exists(tmp):
+            os.remove(tmp)
+        raise
+    return data
+
+
+def load_norms(path):
+    """Read the class salience JSON; checks its shape and values."""
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'class salience (norms) file not found: '
+                                f'{path}')
+    try:
+        with open(path) as f:
+            data = json.load(f)
+    except (OSError, ValueError) as e:
+        raise ValueError(f'{path}: not a JSON norms file ({e})') from e
+    norms = data.get('norms') if isinstance(data, dict) else None
+    if not isinstance(norms, list) or not norms:
+        raise ValueError(f'{path}: expected a JSON object with a non-empty '
+                         '"norms" list (written by tools/class_salience.py)')
+    for i, n in enumerate(norms):
+        if n is not None and (not isinstance(n, (int, float)) or
+                              not 0.0 <= n <= 1.0):
+            raise ValueError(f'{path}: norms[{i}] = {n!r} is not a number '
+                             'in [0, 1] or null')
+    return data
