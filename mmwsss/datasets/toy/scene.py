@@ -10,9 +10,10 @@ import numpy as np
 
 from .shapes import (CLASS_NAMES, GEOMETRY, MARKER_COLOURS,
                      PREFERRED_TEXTURE, train_geometry)
-from .textures import (FAMILIES, composite, coords, ellipse_alpha,
-                       line_alpha, mix, poly_alpha, random_colour,
-                       rect_points, shifted_colour, smooth_noise, texture)
+from .textures import (FAMILIES, alpha_box, composite, coords, crop,
+                       ellipse_alpha, line_alpha, mix, poly_alpha,
+                       random_colour, rect_points, shifted_colour,
+                       smooth_noise, texture)
 
 #: probability that a scene holds a single class (one or two instances)
 P_SINGLE_CLASS = 0.65
@@ -75,23 +76,28 @@ def _clutter_alpha(rng, size):
 
 
 def render_background(rng, size):
-    """Smooth colour field, an optional textured floor, then 6-12 clutter
+    """Smooth colour field, an optional textured floor, then 8-15 clutter
     shapes (ellipses, bars, polygons, rings, lines) of random colours and
-    textures, some with soft edges."""
-    img = mix(random_colour(rng), random_colour(rng),
+    textures, some with soft edges.
+
+    Returns the float image and the list of colours used (objects reuse
+    them, so that no colour belongs to objects only)."""
+    palette = [random_colour(rng), random_colour(rng)]
+    img = mix(palette[0], palette[1],
               smooth_noise(rng, size, rng.integers(2, 5)))
-    img += rng.normal(0, 3, img.shape).astype(np.float32)
+    img += 3.0 * rng.standard_normal(img.shape, dtype=np.float32)
     if rng.random() < 0.45:  # a floor or a wall pattern below a horizon
         horizon = rng.uniform(0.35, 0.8) * size
         floor = poly_alpha(size, [[-1, horizon], [size + 1, horizon],
                                   [size + 1, size + 1], [-1, size + 1]])
         c1 = random_colour(rng)
+        palette.append(c1)
         layer = texture(rng, size, rng.choice(['stripes', 'checker',
                                                'cloud']),
                         c1, shifted_colour(rng, c1, 50),
                         rng.uniform(0.05, 0.15) * size)
         composite(img, layer, floor)
-    for _ in range(int(rng.integers(6, 13))):
+    for _ in range(int(rng.integers(8, 16))):
         alpha = _clutter_alpha(rng, size)
         if rng.random() < 0.35:
             alpha = cv2.GaussianBlur(alpha, (0, 0), rng.uniform(1.0, 3.0)
@@ -99,10 +105,16 @@ def render_background(rng, size):
         c1 = random_colour(rng)
         c2 = random_colour(rng) if rng.random() < 0.5 else \
             shifted_colour(rng, c1, 60)
-        layer = texture(rng, size, rng.choice(FAMILIES), c1, c2,
-                        rng.uniform(0.03, 0.15) * size, noise=5)
-        composite(img, layer, alpha * rng.uniform(0.7, 1.0))
-    return img
+        palette.append(c1)
+        family = rng.choice(FAMILIES)
+        scale = rng.uniform(0.03, 0.15) * size
+        opacity = rng.uniform(0.7, 1.0)
+        box = alpha_box(alpha)
+        if box is None:
+            continue
+        layer = texture(rng, size, family, c1, c2, scale, noise=5, box=box)
+        composite(img, layer, alpha * opacity, box)
+    return img, palette
 
 
 def rail_height(size):
@@ -116,9 +128,11 @@ def draw_rails(rng, img, rail_y, size):
     band = poly_alpha(size, [[-2, rail_y], [size + 2, rail_y],
                              [size + 2, rail_y + g], [-2, rail_y + g]])
     grey = rng.uniform(95, 135)
+    box = alpha_box(band)
     ballast = texture(rng, size, 'cloud', (grey, grey - 5, grey - 12),
-                      (grey - 35, grey - 40, grey - 45), 3.0, noise=14)
-    composite(img, ballast, band)
+                      (grey - 35, grey - 40, grey - 45), 3.0, noise=14,
+                      box=box)
+    composite(img, ballast, band, box)
     tr = max(1.5, 0.014 * size)
     period = max(4.0, 0.07 * size)
     width = max(2.0, 0.028 * size)
@@ -130,8 +144,8 @@ def draw_rails(rng, img, rail_y, size):
             [x, rail_y + tr], [x + width, rail_y + tr],
             [x + width, rail_y + g], [x, rail_y + g]]))
         x += period
-    composite(img, texture(rng, size, 'cloud', brown, brown * 0.75, 4.0),
-              sleepers)
+    composite(img, texture(rng, size, 'cloud', brown, brown * 0.75, 4.0,
+                           box=box), sleepers, box)
     steel = poly_alpha(size, [[-2, rail_y], [size + 2, rail_y],
                               [size + 2, rail_y + tr],
                               [-2, rail_y + tr]])
@@ -139,9 +153,8 @@ def draw_rails(rng, img, rail_y, size):
                                [size + 2, rail_y + tr + max(1.0, 0.5 * tr)],
                                [-2, rail_y + tr + max(1.0, 0.5 * tr)]])
     s = rng.uniform(185, 215)
-    composite(img, np.full_like(img, 45.0), shadow)
-    composite(img, np.full_like(img, s) + np.array([0, 0, 8], np.float32),
-              steel)
+    composite(img, np.float32(45.0), shadow)
+    composite(img, np.array([s, s, s + 8], np.float32), steel)
     return dict(y=float(rail_y), height=float(g))
 
 
@@ -154,10 +167,18 @@ def _local_mean(img, alpha):
     return img[m].mean(0) if m.any() else img.reshape(-1, 3).mean(0)
 
 
-def paint_object(rng, img, shape, size, extent):
+def paint_object(rng, img, shape, size, extent, palette):
     """Choose the body's colours and texture (from the background's
     distribution: weakly class-specific) and the marker's colours (fixed
-    per class), then composite the object onto ``img`` in place."""
+    per class), then composite the object onto ``img`` in place.
+
+    Salient classes take a colour that stands out from what is right
+    behind them, preferably one of the background's own colours
+    (``palette``) used elsewhere in the image, so that colour alone does
+    not tell object from background."""
+    box = alpha_box(shape.alpha)
+    if box is None:
+        return
     bg = _local_mean(img, shape.alpha)
     family = PREFERRED_TEXTURE[shape.name] if rng.random() < 0.45 else \
         rng.choice([f for f in FAMILIES
@@ -167,37 +188,45 @@ def paint_object(rng, img, shape, size, extent):
         # low contrast: the colour of what is behind it, barely changed
         body = np.clip(bg + rng.normal(0, 10, 3), 0, 255).astype(np.float32)
         layer = texture(rng, size, family, body,
-                        shifted_colour(rng, body, 16), scale, noise=4)
+                        shifted_colour(rng, body, 16), scale, noise=4,
+                        box=box)
         sign = 1.0 if bg.mean() < 128 else -1.0
         m1 = np.clip(body + sign * 12, 0, 255)
-        m2 = np.clip(body + sign * 48, 0, 255)
+        m2 = np.clip(body + sign * 55, 0, 255)
     else:
         best, best_d = None, -1.0
-        for _ in range(30):
-            c = random_colour(rng, sat=(0.3, 1.0), val=(0.35, 1.0))
+        order = rng.permutation(len(palette))
+        for t in range(30 + len(palette)):
+            if t < len(palette):
+                c = np.clip(palette[order[t]] + rng.normal(0, 6, 3), 0, 255)
+            else:
+                c = random_colour(rng, sat=(0.3, 1.0), val=(0.35, 1.0))
             d = float(np.linalg.norm(c - bg))
             if d > best_d:
                 best, best_d = c, d
             if d >= MIN_BODY_CONTRAST:
                 break
         layer = texture(rng, size, family, best,
-                        shifted_colour(rng, best, 45), scale, noise=4)
+                        shifted_colour(rng, best, 45), scale, noise=4,
+                        box=box)
         m1, m2 = (np.array(c, np.float32) + rng.normal(0, 8, 3)
                   for c in MARKER_COLOURS[shape.name])
     for alpha, kind in shape.details:
+        alpha = crop(alpha, box)
         if kind == 'dark':
             composite(layer, layer * 0.35 + np.array([5, 10, 25],
                                                      np.float32), alpha)
         elif kind == 'shade':
             composite(layer, layer * 0.7, alpha)
         elif kind == 'wheel':
-            composite(layer, np.full_like(layer, 45.0), alpha)
+            composite(layer, np.float32(45.0), alpha)
         elif kind == 'hub':
-            composite(layer, np.full_like(layer, 150.0), alpha)
-    marker = mix(np.clip(m1, 0, 255), np.clip(m2, 0, 255), shape.pattern)
-    marker += rng.normal(0, 3, marker.shape).astype(np.float32)
-    composite(layer, marker, shape.marker)
-    composite(img, layer, shape.alpha)
+            composite(layer, np.float32(150.0), alpha)
+    marker = mix(np.clip(m1, 0, 255), np.clip(m2, 0, 255),
+                 crop(shape.pattern, box))
+    marker += 3.0 * rng.standard_normal(marker.shape, dtype=np.float32)
+    composite(layer, marker, crop(shape.marker, box))
+    composite(img, layer, shape.alpha, box)
 
 
 def sample_classes(rng, duts=False):
@@ -256,7 +285,7 @@ def _finish(rng, img, size):
             + (yy - size / 2) * np.sin(theta)) / size
     img = img * (1.0 + rng.uniform(-0.3, 0.3) * ramp)[..., None]
     img = cv2.GaussianBlur(img, (3, 3), 0.5)
-    img = img + rng.normal(0, 3, img.shape).astype(np.float32)
+    img += 3.0 * rng.standard_normal(img.shape, dtype=np.float32)
     return np.clip(np.round(img), 0, 255).astype(np.uint8)
 
 
@@ -276,7 +305,7 @@ def render_scene(rng, size, duts=False):
         rest = [n for n in names if n != 'train']
         rest = [rest[i] for i in rng.permutation(len(rest))]
         names = ['train'] * (len(names) - len(rest)) + rest
-        img = render_background(rng, size)
+        img, palette = render_background(rng, size)
         owner = np.full((size, size), -1, np.int16)
         shapes, areas, rails = [], [], None
         for name in names:
@@ -286,7 +315,7 @@ def render_scene(rng, size, duts=False):
             shape, extent = placed
             if name == 'train':
                 rails = draw_rails(rng, img, shape.rail_y, size)
-            paint_object(rng, img, shape, size, extent)
+            paint_object(rng, img, shape, size, extent, palette)
             mask = shape.alpha >= 0.5
             owner[mask] = len(shapes)
             shapes.append(shape)

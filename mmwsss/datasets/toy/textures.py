@@ -18,10 +18,31 @@ _SHIFT = 4  # sub-pixel bits for cv2 drawing
 _ONE = 1 << _SHIFT
 
 
-def coords(size):
-    """Pixel-centre coordinates ``(x, y)``, each ``size x size`` float32."""
-    yy, xx = np.mgrid[0:size, 0:size].astype(np.float32)
+def coords(size, box=None):
+    """Pixel-centre coordinates ``(x, y)`` of the whole ``size x size``
+    image, or of ``box = (x0, y0, x1, y1)`` only; float32."""
+    x0, y0, x1, y1 = box if box is not None else (0, 0, size, size)
+    xx, yy = np.meshgrid(np.arange(x0, x1, dtype=np.float32),
+                         np.arange(y0, y1, dtype=np.float32))
     return xx, yy
+
+
+def alpha_box(alpha, pad=1):
+    """Bounding box ``(x0, y0, x1, y1)`` of the non-zero part of an alpha
+    map (padded), or ``None`` when it is empty."""
+    rows = np.flatnonzero(alpha.any(1))
+    if rows.size == 0:
+        return None
+    cols = np.flatnonzero(alpha.any(0))
+    h, w = alpha.shape
+    return (max(0, int(cols[0]) - pad), max(0, int(rows[0]) - pad),
+            min(w, int(cols[-1]) + 1 + pad), min(h, int(rows[-1]) + 1 + pad))
+
+
+def crop(array, box):
+    """``array`` restricted to ``box`` (no copy)."""
+    x0, y0, x1, y1 = box
+    return array[y0:y1, x0:x1]
 
 
 def random_colour(rng, sat=(0.25, 0.95), val=(0.3, 0.95)):
@@ -43,27 +64,28 @@ def shifted_colour(rng, colour, amount):
 
 def mix(c1, c2, t):
     """Blend two colours with a weight map ``t`` (H x W, 0..1)."""
-    t = t[..., None]
-    return (np.asarray(c1, np.float32) * (1.0 - t)
-            + np.asarray(c2, np.float32) * t)
+    c1 = np.asarray(c1, np.float32)
+    return c1 + (np.asarray(c2, np.float32) - c1) * t[..., None]
 
 
-def smooth_noise(rng, size, cells):
+def smooth_noise(rng, size, cells, box=None):
     """A smooth random field in [0, 1]: uniform noise on a ``cells`` grid,
-    upsampled bicubically."""
+    upsampled bicubically to the image (then cut to ``box``)."""
     cells = max(2, int(cells))
     low = rng.random((cells, cells)).astype(np.float32)
     up = cv2.resize(low, (size, size), interpolation=cv2.INTER_CUBIC)
+    if box is not None:
+        up = crop(up, box)
     return np.clip(up, 0.0, 1.0)
 
 
-def weight_map(rng, size, family, scale):
-    """The 0..1 pattern of a texture family; ``scale`` (pixels) sets the
-    period of the pattern."""
-    xx, yy = coords(size)
+def weight_map(rng, size, family, scale, box=None):
+    """The 0..1 pattern of a texture family over the image (or ``box``
+    of it); ``scale`` (pixels) sets the period of the pattern."""
+    xx, yy = coords(size, box)
     scale = max(float(scale), 2.0)
     if family == 'cloud':
-        return smooth_noise(rng, size, size / scale + 2)
+        return smooth_noise(rng, size, size / scale + 2, box)
     if family == 'stripes':
         theta = rng.uniform(0, np.pi)
         u = xx * np.cos(theta) + yy * np.sin(theta)
@@ -91,17 +113,21 @@ def weight_map(rng, size, family, scale):
     raise ValueError(f'unknown texture family {family!r}')
 
 
-def texture(rng, size, family, c1, c2, scale, noise=4.0):
+def texture(rng, size, family, c1, c2, scale, noise=4.0, box=None):
     """A texture image of ``family`` between colours ``c1`` and ``c2``,
-    with pixel noise of std ``noise``."""
-    img = mix(c1, c2, weight_map(rng, size, family, scale))
+    with pixel noise of std ``noise``; over ``box`` only when given."""
+    img = mix(c1, c2, weight_map(rng, size, family, scale, box))
     if noise > 0:
-        img += rng.normal(0.0, noise, img.shape).astype(np.float32)
+        img += noise * rng.standard_normal(img.shape, dtype=np.float32)
     return img
 
 
-def composite(img, layer, alpha):
-    """Alpha-blend ``layer`` over ``img`` in place (float arrays)."""
+def composite(img, layer, alpha, box=None):
+    """Alpha-blend ``layer`` over ``img`` in place (float arrays). With
+    ``box``, ``layer`` covers only that box of ``img`` and ``alpha``."""
+    if box is not None:
+        img = crop(img, box)
+        alpha = crop(alpha, box)
     a = alpha[..., None]
     img *= 1.0 - a
     img += layer * a
