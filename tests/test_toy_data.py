@@ -298,6 +298,23 @@ def test_render_scene_is_a_pure_function_of_its_rng():
     assert not np.array_equal(a[0], c[0])
 
 
+def test_scene_maps_agree_with_label_and_info():
+    for i in range(12):
+        image, label, sal, info, maps = render_scene(scene_rng(2, 0, i), 80,
+                                                     maps=True)
+        inst, marker, rails = maps['instance'], maps['marker'], maps['rails']
+        assert inst.shape == label.shape == (80, 80)
+        known = label != 255
+        classes = np.array([o['label'] for o in info['objects']] + [0])
+        np.testing.assert_array_equal(classes[inst][known], label[known])
+        assert marker.any() and not (marker & (inst < 0)).any()
+        assert not (rails & (inst >= 0)).any()
+        assert rails.any() == (info['rails'] is not None)
+        assert rails.any() == ('train' in info['classes'])
+        for k, o in enumerate(info['objects']):
+            assert (inst == k).sum() == o['area']
+
+
 # --- DUTS layout -------------------------------------------------------------
 
 def test_duts_pairs_and_binary_masks(toy_root):

@@ -1,7 +1,34 @@
-"""A procedural toy world for WSSS: VOC-layout and DUTS-layout data made
-on the fly (pure numpy/OpenCV, no OpenMMLab import).
+"""A procedural toy world for WSSS, in the VOC 2012 and DUTS layouts (pure
+numpy/OpenCV, no OpenMMLab import). ``tools/make_toy_data.py`` writes it.
 
-See :func:`generate_toy_dataset` and ``tools/make_toy_data.py``.
+What it reproduces of the real problem:
+
+* six classes (``TOY_CLASSES[1:]``: ball, box, star, train, bottle, chair),
+  each a distinct shape, over cluttered backgrounds (smooth colour fields,
+  floors, 8-15 textured blobs, bars, rings and lines). Object bodies take
+  their colours from the background's own palette and their texture from
+  the same families as the clutter (each class only *prefers* one), so
+  colour does not segment and the body is only weakly class-specific;
+* every object carries a small discriminative part (the *marker*, about
+  10-15 % of its area, a fixed class-specific colour pattern: ball magenta
+  disc with white ring, box yellow square with black X, star cyan disc
+  with navy dot, train orange/black hazard nose, bottle green/white foil
+  on neck and cap, chair fine checker top rail), so a classifier's CAM
+  fires on part of the object;
+* a train always stands on rails that cross the whole image (background
+  in the masks): CAMs of 'train' leak onto them;
+* chairs take the colour of what is behind them (low contrast, weakly
+  salient); in the DUTS part only ~15 % of chairs are in the saliency
+  mask, every other object always is, the rails never;
+* ~65 % single-class images (sometimes two instances), the rest 2-3
+  classes; object extents 15-45 % of the image side (trains 30-60 %),
+  overlaps that hide at most 40 % of an earlier object;
+* VOC-style masks: palette PNGs with a 255 band (~3 px at 160 px, scaled)
+  along every object outline.
+
+:func:`render_scene` renders one scene from a ``numpy`` generator (and, on
+request, per-pixel maps of instances, markers and rails for analyses);
+:func:`generate_toy_dataset` writes a whole dataset deterministically.
 """
 from .generator import (duts_id, generate_toy_dataset, scene_rng,
                         split_ids, voc_id)

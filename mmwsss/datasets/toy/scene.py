@@ -289,7 +289,7 @@ def _finish(rng, img, size):
     return np.clip(np.round(img), 0, 255).astype(np.uint8)
 
 
-def render_scene(rng, size, duts=False):
+def render_scene(rng, size, duts=False, maps=False):
     """Render one scene.
 
     Returns ``(image, label, saliency, info)``: ``image`` uint8 HxWx3 RGB;
@@ -297,6 +297,11 @@ def render_scene(rng, size, duts=False):
     255 boundary band); ``saliency`` uint8 0/255 mask of the salient
     objects (every object except most chairs; never the rails); ``info``
     a JSON-able dict (objects, rails).
+
+    With ``maps=True`` a fifth item is returned, a dict of per-pixel
+    ground truth for analyses: ``instance`` (int16, object index in
+    ``info['objects']``, -1 background), ``marker`` (bool, visible
+    discriminative parts) and ``rails`` (bool, visible track pixels).
     """
     min_px = max(12, int(0.003 * size * size))
     for _ in range(100):
@@ -353,4 +358,16 @@ def render_scene(rng, size, duts=False):
     present = sorted({o['label'] for o in objects})
     info = dict(classes=[CLASS_NAMES[i - 1] for i in present],
                 objects=objects, rails=rails)
-    return image, label, saliency, info
+    if not maps:
+        return image, label, saliency, info
+    marker = np.zeros((size, size), bool)
+    for k, shape in enumerate(shapes):
+        marker |= (shape.marker >= 0.5) & (owner == k)
+    track = np.zeros((size, size), bool)
+    if rails is not None:
+        y0 = int(np.ceil(rails['y']))
+        y1 = int(np.floor(rails['y'] + rails['height']))
+        track[y0:y1] = True
+        track &= owner < 0
+    return image, label, saliency, info, dict(instance=owner, marker=marker,
+                                              rails=track)

@@ -165,7 +165,8 @@ def train_geometry(rng, size, cx, rail_y, length):
 
 
 def bottle_geometry(rng, size, cx, cy, extent):
-    """An upright (slightly tilted) bottle; neck and cap are the marker."""
+    """An upright (slightly tilted) bottle; the foil over the upper neck
+    and the cap is the marker."""
     H = extent
     angle = np.deg2rad(rng.uniform(-15, 15))
     wb = H * rng.uniform(0.3, 0.4)
@@ -176,9 +177,13 @@ def bottle_geometry(rng, size, cx, cy, extent):
     neck = [[-wn / 2, -0.23 * H], [wn / 2, -0.23 * H], [wn / 2, -0.40 * H],
             [wc / 2, -0.40 * H], [wc / 2, -0.5 * H], [-wc / 2, -0.5 * H],
             [-wc / 2, -0.40 * H], [-wn / 2, -0.40 * H]]
+    top = [[-wc / 2, -0.31 * H], [wc / 2, -0.31 * H], [wc / 2, -0.51 * H],
+           [-wc / 2, -0.51 * H]]  # foil: upper neck and cap
     body_a = poly_alpha(size, transform(body, cx, cy, angle))
-    marker = poly_alpha(size, transform(neck, cx, cy, angle))
-    alpha = np.maximum(body_a, marker)
+    neck_a = poly_alpha(size, transform(neck, cx, cy, angle))
+    alpha = np.maximum(body_a, neck_a)
+    marker = np.minimum(poly_alpha(size, transform(top, cx, cy, angle)),
+                        neck_a)
     _, v = _local_coords(size, cx, cy, angle)
     period = max(3.0, 0.07 * H)
     bands = (np.mod(v / period, 1.0) < 0.35).astype(np.float32)
@@ -206,8 +211,8 @@ def chair_geometry(rng, size, cx, cy, extent):
     for p in parts:
         alpha = np.maximum(alpha, poly_alpha(size, transform(p, cx, cy,
                                                              angle)))
-    rail = [[-0.4 * W, -0.5 * H], [0.4 * W, -0.5 * H], [0.4 * W, -0.37 * H],
-            [-0.4 * W, -0.37 * H]]
+    rail = [[-0.4 * W, -0.5 * H], [0.4 * W, -0.5 * H], [0.4 * W, -0.4 * H],
+            [-0.4 * W, -0.4 * H]]
     marker = np.minimum(poly_alpha(size, transform(rail, cx, cy, angle)),
                         alpha)
     u, v = _local_coords(size, cx, cy, angle)
