@@ -51,7 +51,7 @@ def parse_args(argv=None):
     parser.add_argument('--salient-thr', type=float,
                         default=DEFAULT_SALIENT_THR,
                         help='only for the printed table')
-    parser.add_argument('--nproc', type=int,
+    parser.add_argument('--nproc', '--workers', dest='nproc', type=int,
                         default=min(8, os.cpu_count() or 1))
     return parser.parse_args(argv)
 

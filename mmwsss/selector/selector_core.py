@@ -67,9 +67,9 @@ MODES = ('hard', 'soft')
 
 DEFAULT_T0 = 0.4
 DEFAULT_T1 = 0.2
-DEFAULT_SALIENT_THR = 0.5
+DEFAULT_SALIENT_THR = 0.6
 DEFAULT_SAL_THR = 0.5
-DEFAULT_TAU = DEFAULT_T0 + DEFAULT_T1
+DEFAULT_TAU = 1.0
 DEFAULT_BG_THR = 0.5
 
 #: the fixed-alpha grid of the paper's Table 3

@@ -215,9 +215,11 @@ def add_input_args(parser):
     parser.add_argument('--gt-dir', default=None,
                         help='GT masks (default <data-root>/'
                         'SegmentationClassAug)')
-    parser.add_argument('--nproc', type=int,
+    parser.add_argument('--nproc', '--workers', dest='nproc', type=int,
                         default=min(8, os.cpu_count() or 1),
-                        help='worker processes per rank (0 = in-process)')
+                        help='worker processes per rank (0 = in-process); '
+                        'under torchrun spell it --workers (torchrun takes '
+                        '--nproc for an abbreviation of its own option)')
 
 
 def selector_from_args(args, norms):
