@@ -25,6 +25,14 @@ def _cfg_options(options):
     return out
 
 
+def _with_data_root(options, root):
+    """Stage cfg-options plus the data root of all three dataloaders."""
+    opts = {f'{split}_dataloader.dataset.data_root': root
+            for split in ('train', 'val', 'test')}
+    opts.update(options or {})
+    return opts
+
+
 def last_checkpoint(work_dir):
     """Path written by mmengine's CheckpointHook in ``last_checkpoint``."""
     marker = osp.join(work_dir, 'last_checkpoint')
@@ -92,12 +100,13 @@ def build_wsss_stages(cfg):
 
     # 1. classifier
     c = cfg.classify
+    c_opts = _with_data_root(c.get('cfg_options'), voc)
     stages.append(Stage(
         'classify',
         [['tools/train.py', c.config, '--work-dir', p['cls_dir'], '--resume',
-          *_cfg_options(c.get('cfg_options'))],
+          *_cfg_options(c_opts)],
          ['tools/test.py', c.config, _Checkpoint(p['cls_dir']), '--work-dir',
-          osp.join(p['cls_dir'], 'test'), *_cfg_options(c.get('cfg_options'))]],
+          osp.join(p['cls_dir'], 'test'), *_cfg_options(c_opts)]],
         outputs=[p['cls_dir']], settings=dict(c), deps=['data'],
         config_files=[c.config],
         metrics=lambda: latest_test_metrics(osp.join(p['cls_dir'], 'test')),
@@ -141,12 +150,13 @@ def build_wsss_stages(cfg):
 
     # 4. saliency: train the SOD net on DUTS-TR, test on DUTS-TE, infer
     s = cfg.sod
+    s_opts = _with_data_root(s.get('cfg_options'), duts)
     stages.append(Stage(
         'sod',
         [['tools/train.py', s.config, '--work-dir', p['sod_dir'], '--resume',
-          *_cfg_options(s.get('cfg_options'))],
+          *_cfg_options(s_opts)],
          ['tools/test.py', s.config, _Checkpoint(p['sod_dir']), '--work-dir',
-          osp.join(p['sod_dir'], 'test'), *_cfg_options(s.get('cfg_options'))],
+          osp.join(p['sod_dir'], 'test'), *_cfg_options(s_opts)],
          ['tools/make_saliency.py', s.config, _Checkpoint(p['sod_dir']),
           '--img-dir', p['img_dir'], '--list',
           osp.join(voc, 'ImageSets', 'Segmentation', cam_split + '.txt'),
@@ -180,8 +190,9 @@ def build_wsss_stages(cfg):
     for name, label_dir, work in (
             ('segment_cam', p['pseudo_cam_dir'], p['seg_cam_dir']),
             ('segment_fused', p['pseudo_fused_dir'], p['seg_fused_dir'])):
-        opts = dict(g.get('cfg_options') or {})
-        opts[g.get('label_dir_key', 'pseudo_label_dir')] = label_dir
+        opts = _with_data_root(g.get('cfg_options'), voc)
+        opts['train_dataloader.dataset.data_prefix.seg_map_path'] = \
+            osp.abspath(label_dir)
         commands = [
             ['tools/train.py', g.config, '--work-dir', work, '--resume',
              *_cfg_options(opts)],
@@ -190,6 +201,8 @@ def build_wsss_stages(cfg):
         if name == 'segment_fused':
             # predictions on the GT split, for the report's picture grid
             sample_opts = dict(opts)
+            sample_opts['test_dataloader.dataset.ann_file'] = \
+                f'ImageSets/Segmentation/{eval_split}.txt'
             sample_opts.update(g.get('sample_cfg_options') or {})
             commands.append(
                 ['tools/test.py', g.config, _Checkpoint(work), '--work-dir',

@@ -1,0 +1,31 @@
+# The demo (`make demo`): every stage on CPU on the procedural toy data.
+# Run: python tools/run_pipeline.py configs/pipelines/toy_pipeline.py
+work_dir = 'work_dirs/demo'
+
+data = dict(
+    # build the toy data first (stage "data"); None for a real dataset
+    toy=dict(out='data/toy', seed=0, num_images=300, size=160),
+    voc_root='data/toy/VOC2012',   # VOC layout: images, GT, lists, labels
+    duts_root='data/toy/DUTS',     # DUTS-TR / DUTS-TE for the SOD net
+    classes='toy',
+    cam_split='train_aug',   # images that get pseudo-labels (seg training)
+    eval_split='train',      # pseudo-label quality is measured here (GT)
+)
+
+# stage 1: the CAM classifier (mmpretrain scope)
+classify = dict(config='configs/cam/cam_r18-w32-s8_1xb16-30e_toy-128x128.py',
+                cfg_options=dict())
+# stage 2: CAMs (scales 1.0, 0.5, 1.5, 2.0 x flip)
+cam = dict(extra_args=[])
+# stage 3: expansion; bg_thr='best' takes the best threshold of the CAM sweep
+expand = dict(bg_thr='best', extra_args=['--refine'])
+# stage 4: the RGB-SOD net (mmseg scope)
+sod = dict(config='configs/sod/rgbsod_swin-tiny-p4-w5_1xb8-1500_toy-160x160.py',
+           cfg_options=dict())
+# stage 5: the selector
+select = dict(extra_args=['--mode', 'hard'])
+# stage 6: the segmenter, trained once on CAM labels, once on fused labels
+segment = dict(
+    config='configs/seg/deeplabv3plus_r18w32-d16_1xb8-400_toy-pseudo-128x128.py',
+    cfg_options=dict())
+report = dict(num_samples=8)
