@@ -45,12 +45,16 @@ where they leave one (also in ``docs/selector.md``):
   (so the ``alpha = 0`` row of the sweep is the baseline itself). Otherwise
   the new class-c region is ``(1 - alpha) * P_CAM + alpha * S >= bg_thr``,
   composed with the label as in hard mode.
-* Defaults: ``t0 = 0.4, t1 = 0.2`` (paper), ``salient_thr = 0.5`` (a class
-  whose saliency inside its own CAM region reaches half that of the most
-  salient class), ``tau = t0 + t1 = 0.6`` (with ``n_c = 0`` soft mode acts
-  exactly where hard mode's non-salient branch would), ``bg_thr = 0.5``
-  (the midpoint of a 0/1 region map; with a real CAM, pass the stage-3
-  background threshold).
+* Defaults: ``t0 = 0.4, t1 = 0.2`` (paper); ``salient_thr = 0.6`` and
+  ``tau = 1.0``, chosen together so the two modes agree at the hard
+  thresholds: soft mode acts when ``o >= 1 - n_c``, i.e. a class at the
+  salient threshold (``n_c = 0.6``) needs ``o >= 0.4 = t0`` and a class at
+  ``n_c = 0.4`` needs ``o >= 0.6 = t0 + t1``, with a continuous trade-off
+  in between. Note that with ``tau >= 1`` alpha* is 0 or 1 (the clip);
+  a ``tau < 1`` gives fractional weights for ``tau <= o + n_c < 1``.
+  ``bg_thr = 0.5`` (the midpoint of a 0/1 region map, and equal to
+  ``sal_thr`` so that ``alpha = 1`` gives exactly ``P_S``); with a real CAM,
+  pass the stage-3 background threshold.
 """
 import json
 import math

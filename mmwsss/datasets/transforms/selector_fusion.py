@@ -67,7 +67,8 @@ class SelectorFusion(BaseTransform):
         try:
             fused, decision = self.selector(
                 label, results['saliency'], results['img_label'], cams=cams,
-                img_id=osp.basename(results.get('img_path') or ''))
+                img_id=image_id(results) if results.get('img_path')
+                else None)
         except ValueError as e:
             raise ValueError(f'{results.get("img_path")}: {e}') from e
         results['gt_seg_map'] = np.ascontiguousarray(fused,
