@@ -1,2 +1,3 @@
 from . import transforms  # noqa: F401
 from .pseudo_label_voc_dataset import PseudoLabelVOCDataset  # noqa: F401
+from .duts_dataset import DUTSDataset  # noqa: F401

@@ -1,1 +1,2 @@
 
+from .sod_metric import SODMetric  # noqa: F401

@@ -1,1 +1,3 @@
 
+from .edge_loss import EdgeBCELoss  # noqa: F401
+from .structure_loss import StructureLoss  # noqa: F401

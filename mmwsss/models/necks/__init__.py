@@ -1,1 +1,2 @@
 
+from .edge_aware_neck import EdgeAwareNeck  # noqa: F401

@@ -1,1 +1,2 @@
 
+from .sod_encoder_decoder import SODEncoderDecoder  # noqa: F401

@@ -1,0 +1,97 @@
+# RGB-SOD demo on the procedural toy SOD set (tools/make_toy_data.py:
+# DUTS-TR ~240 images, DUTS-TE ~60, 160 x 160), trained from scratch on CPU.
+# A very small Swin (embed 32, depths 1-1-2-1, window 5) with the same
+# neck/decoder/losses as the paper-scale configs.
+#
+# Set the data folder from the command line (the resolved keys):
+#   --cfg-options train_dataloader.dataset.data_root=<toy>/DUTS \
+#                 val_dataloader.dataset.data_root=<toy>/DUTS \
+#                 test_dataloader.dataset.data_root=<toy>/DUTS
+_base_ = [
+    '../_base_/models/rgbsod_swin-t.py', '../_base_/datasets/duts_384x384.py',
+    '../_base_/default_runtime_seg.py'
+]
+data_root = 'data/toy/DUTS'
+img_scale = (160, 160)
+crop_size = (128, 128)
+model = dict(
+    data_preprocessor=dict(size=crop_size),
+    backbone=dict(
+        pretrain_img_size=img_scale,
+        embed_dims=32,
+        depths=[1, 1, 2, 1],
+        num_heads=[1, 2, 4, 8],
+        window_size=5,
+        drop_path_rate=0.0,
+        init_cfg=None),
+    neck=dict(in_channels=[32, 64, 128, 256], channels=32, edge_channels=16),
+    decode_head=dict(
+        in_channels=[32, 32, 32, 32],
+        channels=32,
+        edge_channels=16,
+        dropout_ratio=0.0,
+        loss_decode=dict(type='StructureLoss', kernel_size=15)))
+
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations'),
+    dict(type='BinarizeMask', threshold=128),
+    dict(
+        type='RandomResize',
+        scale=img_scale,
+        ratio_range=(0.8, 1.25),
+        keep_ratio=True),
+    dict(type='RandomCrop', crop_size=crop_size),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='GenerateEdgeTarget', radius=1),
+    dict(type='PackSegInputs')
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=img_scale, keep_ratio=False),
+    dict(type='LoadAnnotations'),
+    dict(type='BinarizeMask', threshold=128),
+    dict(type='PackSegInputs')
+]
+train_dataloader = dict(
+    batch_size=8,
+    num_workers=1,
+    persistent_workers=True,
+    dataset=dict(data_root=data_root, pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=1,
+    num_workers=0,
+    persistent_workers=False,
+    dataset=dict(data_root=data_root, pipeline=test_pipeline))
+test_dataloader = val_dataloader
+
+max_iters = 1500
+optim_wrapper = dict(
+    type='OptimWrapper',
+    optimizer=dict(
+        type='AdamW', lr=2e-3, betas=(0.9, 0.999), weight_decay=0.01),
+    paramwise_cfg=dict(
+        custom_keys={
+            'relative_position_bias_table': dict(decay_mult=0.),
+            'norm': dict(decay_mult=0.)
+        }),
+    clip_grad=dict(max_norm=5.0))
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0,
+         end=100),
+    dict(type='PolyLR', eta_min=1e-5, power=0.9, begin=100, end=max_iters,
+         by_epoch=False)
+]
+train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters,
+                 val_interval=max_iters)
+val_cfg = dict(type='ValLoop')
+test_cfg = dict(type='TestLoop')
+default_hooks = dict(
+    timer=dict(type='IterTimerHook'),
+    logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
+    param_scheduler=dict(type='ParamSchedulerHook'),
+    checkpoint=dict(type='CheckpointHook', by_epoch=False,
+                    interval=max_iters // 3, max_keep_ckpts=1),
+    sampler_seed=dict(type='DistSamplerSeedHook'),
+    visualization=dict(type='SegVisualizationHook'))
+randomness = dict(seed=0)

@@ -1,0 +1,185 @@
+"""Top-down decoder of PATM blocks for salient object detection."""
+import torch
+import torch.nn as nn
+from mmcv.cnn import ConvModule, build_norm_layer
+from mmseg.models.decode_heads.decode_head import BaseDecodeHead
+from mmseg.models.utils import resize
+from mmseg.registry import MODELS
+
+from ..utils import PATMBlock
+
+
+@MODELS.register_module()
+class PATMHead(BaseDecodeHead):
+    """Four PATM stages joined top-down by transposed convolutions.
+
+    Level 4 (the coarsest input) goes through PATM blocks; each finer level
+    ``i`` takes the transposed-conv (k=2, s=2) upsampling of level ``i+1``,
+    concatenates it with its own input (and, at level 1, with the edge
+    features of the neck), fuses with a 1x1 conv and applies PATM blocks. A
+    1x1 classifier on every level gives side outputs; the level-1 one
+    (``conv_seg``) is the saliency logit, resized to the input size by
+    ``predict``. With ``out_channels=1`` mmseg's segmentors turn it into
+    sigmoid probabilities in ``seg_logits``.
+
+    Losses (``loss``): ``loss_decode`` (e.g. ``StructureLoss``) on the main
+    output and, weighted by ``side_loss_weights`` (levels 2, 3, 4), on the
+    side outputs; ``loss_edge`` (e.g. ``EdgeBCELoss``) between the neck's
+    edge logit and ``gt_edge_map`` (``GenerateEdgeTarget``);
+    ``loss_region`` (e.g. ``RegionConsistencyLoss``, off by default) on the
+    main output and ``gt_region_map`` (``GenerateRegionMap``).
+
+    Args:
+        in_channels (Sequence[int]): channels of the 4 selected inputs.
+        channels (int): decoder width.
+        in_index (Sequence[int]): the 4 inputs, fine to coarse.
+        num_blocks (int): PATM blocks per level.
+        mlp_ratio (float), kernel_size (int), drop_path (float): PATM blocks.
+        edge_feat_index (int, optional): index of the neck's edge features,
+            concatenated at level 1; ``edge_channels`` their width.
+        edge_logit_index (int, optional): index of the neck's edge logit,
+            supervised by ``loss_edge``.
+        side_loss_weights (Sequence[float]): weights of the level 2-4 side
+            losses.
+        loss_edge (dict, optional), loss_region (dict, optional): losses.
+        **kwargs: ``BaseDecodeHead`` arguments (``num_classes=2``,
+            ``out_channels=1``, ``threshold``, ``norm_cfg``, ...).
+    """
+
+    def __init__(self,
+                 in_channels,
+                 channels,
+                 in_index=(0, 1, 2, 3),
+                 num_blocks=1,
+                 mlp_ratio=2.0,
+                 kernel_size=7,
+                 drop_path=0.0,
+                 edge_feat_index=None,
+                 edge_channels=None,
+                 edge_logit_index=None,
+                 side_loss_weights=(0.5, 0.25, 0.125),
+                 loss_edge=None,
+                 loss_region=None,
+                 **kwargs):
+        kwargs.setdefault('input_transform', 'multiple_select')
+        super().__init__(in_channels, channels, in_index=list(in_index),
+                         **kwargs)
+        if len(self.in_channels) != 4:
+            raise ValueError('PATMHead decodes 4 levels, got in_channels='
+                             f'{self.in_channels}')
+        if len(side_loss_weights) != 3:
+            raise ValueError('side_loss_weights: one weight per level 2-4')
+        if (edge_feat_index is None) != (edge_channels is None):
+            raise ValueError('give edge_feat_index and edge_channels together')
+        self.edge_feat_index = edge_feat_index
+        self.edge_logit_index = edge_logit_index
+        self.side_loss_weights = tuple(side_loss_weights)
+        norm_cfg = self.norm_cfg or dict(type='BN')
+        conv_kw = dict(conv_cfg=self.conv_cfg, norm_cfg=self.norm_cfg,
+                       act_cfg=self.act_cfg)
+        self.laterals = nn.ModuleList(
+            ConvModule(c, channels, 1, **conv_kw) if c != channels
+            else nn.Identity() for c in self.in_channels)
+        self.tconvs = nn.ModuleList(
+            nn.Sequential(
+                nn.ConvTranspose2d(channels, channels, 2, stride=2),
+                build_norm_layer(norm_cfg, channels)[1], nn.ReLU(inplace=True))
+            for _ in range(3))
+        fuse_in = [2 * channels + (edge_channels or 0)] + [2 * channels] * 2
+        self.fuses = nn.ModuleList(
+            ConvModule(c, channels, 1, **conv_kw) for c in fuse_in)
+        self.patm_stages = nn.ModuleList(
+            nn.Sequential(*[
+                PATMBlock(channels, mlp_ratio, kernel_size, norm_cfg,
+                          drop_path) for _ in range(num_blocks)
+            ]) for _ in range(4))
+        self.side_segs = nn.ModuleList(
+            nn.Conv2d(channels, self.out_channels, 1) for _ in range(3))
+        self.loss_edge = MODELS.build(loss_edge) if loss_edge else None
+        self.loss_region = MODELS.build(loss_region) if loss_region else None
+        if self.loss_edge is not None and edge_logit_index is None:
+            raise ValueError('loss_edge needs edge_logit_index (the neck '
+                             'must predict an edge map, with_edge=True)')
+
+    def forward_all(self, inputs):
+        """``(main logits, [side logits of levels 2, 3, 4], edge logit or
+        None)``; logits at the resolution of their level."""
+        feats = [lat(f) for lat, f in zip(self.laterals,
+                                          self._transform_inputs(inputs))]
+        d = self.patm_stages[3](feats[3])
+        sides = []
+        for lvl in (2, 1, 0):
+            sides.insert(0, self.side_segs[lvl](d))
+            up = self.tconvs[lvl](d)
+            if up.shape[2:] != feats[lvl].shape[2:]:
+                up = resize(up, size=feats[lvl].shape[2:], mode='bilinear',
+                            align_corners=self.align_corners)
+            parts = [feats[lvl], up]
+            if lvl == 0 and self.edge_feat_index is not None:
+                edge_feat = inputs[self.edge_feat_index]
+                if edge_feat.shape[2:] != up.shape[2:]:
+                    edge_feat = resize(edge_feat, size=up.shape[2:],
+                                       mode='bilinear',
+                                       align_corners=self.align_corners)
+                parts.append(edge_feat)
+            d = self.patm_stages[lvl](self.fuses[lvl](torch.cat(parts, 1)))
+        edge = (inputs[self.edge_logit_index]
+                if self.edge_logit_index is not None else None)
+        return self.cls_seg(d), sides, edge
+
+    def forward(self, inputs):
+        return self.forward_all(inputs)[0]
+
+    def loss(self, inputs, batch_data_samples, train_cfg):
+        main, sides, edge = self.forward_all(inputs)
+        return self.loss_by_feat(main, batch_data_samples, sides, edge)
+
+    def _stack_field(self, batch_data_samples, field):
+        if not all(field in s for s in batch_data_samples):
+            raise KeyError(
+                f'{type(self).__name__}: the data samples have no {field!r}; '
+                'add its transform to the train pipeline (gt_edge_map: '
+                'GenerateEdgeTarget, gt_region_map: GenerateRegionMap)')
+        return torch.stack([s.get(field).data for s in batch_data_samples])
+
+    def _resize_to(self, logits, label):
+        if logits.shape[2:] == label.shape[2:]:
+            return logits
+        return resize(logits, size=label.shape[2:], mode='bilinear',
+                      align_corners=self.align_corners)
+
+    def loss_by_feat(self, seg_logits, batch_data_samples, side_logits=(),
+                     edge_logit=None):
+        label = self._stack_batch_gt(batch_data_samples)  # N, 1, H, W
+        main = self._resize_to(seg_logits, label)
+        losses = {}
+        loss_decode = (self.loss_decode if isinstance(
+            self.loss_decode, nn.ModuleList) else [self.loss_decode])
+        for loss_fn in loss_decode:
+            name = loss_fn.loss_name
+            losses[name] = loss_fn(main, label,
+                                   ignore_index=self.ignore_index)
+            for lvl, (w, side) in enumerate(
+                    zip(self.side_loss_weights, side_logits), start=2):
+                if w:
+                    losses[f'{name}_side{lvl}'] = w * loss_fn(
+                        self._resize_to(side, label), label,
+                        ignore_index=self.ignore_index)
+        if self.loss_edge is not None:
+            edge_label = self._stack_field(batch_data_samples, 'gt_edge_map')
+            losses[self.loss_edge.loss_name] = self.loss_edge(
+                self._resize_to(edge_logit, edge_label), edge_label,
+                ignore_index=self.ignore_index)
+        if self.loss_region is not None:
+            regions = self._stack_field(batch_data_samples, 'gt_region_map')
+            losses[self.loss_region.loss_name] = self.loss_region(
+                self._resize_to(main, regions), regions)
+        with torch.no_grad():
+            valid = label != self.ignore_index
+            if main.shape[1] == 1:
+                pred = (main.sigmoid() > self.threshold).long()
+            else:
+                pred = main.argmax(1, keepdim=True)
+            correct = ((pred == label) & valid).sum()
+            losses['acc_seg'] = 100.0 * correct / valid.sum().clamp_min(1)
+        return losses

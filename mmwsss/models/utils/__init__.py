@@ -1,0 +1,3 @@
+from .patm import PATM, PATMBlock
+
+__all__ = ['PATM', 'PATMBlock']

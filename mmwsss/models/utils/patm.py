@@ -1,0 +1,94 @@
+"""Phase-Aware Token Mixing (PATM) from Wave-MLP (Tang et al., CVPR 2022).
+
+Each token is a wave with amplitude ``x`` and a phase ``theta`` estimated from
+the token itself. The token mixer concatenates ``[x cos(theta), x sin(theta)]``
+and aggregates it along rows (1x7) and columns (7x1); a channel branch (1x1)
+is added, the three branches are reweighted by a small MLP on their pooled
+sum (softmax over branches) and projected. :class:`PATMBlock` wraps it as a
+pre-norm residual block with a channel MLP, like Wave-MLP's ``WaveBlock``.
+Plain PyTorch with mmcv norm layers; no registry.
+"""
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmcv.cnn import ConvModule, build_norm_layer
+from mmcv.cnn.bricks import DropPath
+
+
+class PATM(nn.Module):
+    """The phase-aware token mixer on (N, C, H, W) features.
+
+    Args:
+        channels (int): C.
+        kernel_size (int): length of the row / column mixing kernels (7).
+        norm_cfg (dict): norm of the phase estimators. Default BN.
+        proj_drop (float): dropout after the projection.
+    """
+
+    def __init__(self, channels, kernel_size=7, norm_cfg=dict(type='BN'),
+                 proj_drop=0.0):
+        super().__init__()
+        c, k = channels, kernel_size
+        self.fc_h = nn.Conv2d(c, c, 1, bias=False)
+        self.fc_w = nn.Conv2d(c, c, 1, bias=False)
+        self.fc_c = nn.Conv2d(c, c, 1, bias=False)
+        # phase per token and channel (Wave-MLP's 'fc' mode)
+        self.theta_h = ConvModule(c, c, 1, norm_cfg=norm_cfg,
+                                  act_cfg=dict(type='ReLU'))
+        self.theta_w = ConvModule(c, c, 1, norm_cfg=norm_cfg,
+                                  act_cfg=dict(type='ReLU'))
+        # mix [x cos, x sin] along a row (1 x k) / a column (k x 1); grouped
+        # so that each output channel sees its own (cos, sin) pair
+        self.tfc_h = nn.Conv2d(2 * c, c, (1, k), padding=(0, k // 2),
+                               groups=c, bias=False)
+        self.tfc_w = nn.Conv2d(2 * c, c, (k, 1), padding=(k // 2, 0),
+                               groups=c, bias=False)
+        hidden = max(c // 4, 4)
+        self.reweight = nn.Sequential(
+            nn.Conv2d(c, hidden, 1), nn.GELU(), nn.Conv2d(hidden, 3 * c, 1))
+        self.proj = nn.Conv2d(c, c, 1)
+        self.proj_drop = nn.Dropout(proj_drop)
+
+    @staticmethod
+    def _wave(amplitude, theta):
+        # interleave (cos, sin) per channel for the grouped convolutions
+        return torch.stack([amplitude * torch.cos(theta),
+                            amplitude * torch.sin(theta)], dim=2).flatten(1, 2)
+
+    def forward(self, x):
+        n, c = x.shape[:2]
+        h = self.tfc_h(self._wave(self.fc_h(x), self.theta_h(x)))
+        w = self.tfc_w(self._wave(self.fc_w(x), self.theta_w(x)))
+        ch = self.fc_c(x)
+        a = F.adaptive_avg_pool2d(h + w + ch, 1)
+        a = self.reweight(a).view(n, 3, c, 1, 1).softmax(dim=1)
+        out = h * a[:, 0] + w * a[:, 1] + ch * a[:, 2]
+        return self.proj_drop(self.proj(out))
+
+
+class PATMBlock(nn.Module):
+    """``x + PATM(norm(x))`` then ``x + MLP(norm(x))`` (a Wave-MLP block).
+
+    Args:
+        channels (int): C.
+        mlp_ratio (float): hidden width of the channel MLP, times C.
+        kernel_size (int): PATM kernel length.
+        norm_cfg (dict): Default BN.
+        drop_path (float): stochastic depth rate.
+    """
+
+    def __init__(self, channels, mlp_ratio=2.0, kernel_size=7,
+                 norm_cfg=dict(type='BN'), drop_path=0.0):
+        super().__init__()
+        self.norm1 = build_norm_layer(norm_cfg, channels)[1]
+        self.mixer = PATM(channels, kernel_size, norm_cfg)
+        self.norm2 = build_norm_layer(norm_cfg, channels)[1]
+        hidden = int(channels * mlp_ratio)
+        self.mlp = nn.Sequential(
+            nn.Conv2d(channels, hidden, 1), nn.GELU(),
+            nn.Conv2d(hidden, channels, 1))
+        self.drop_path = DropPath(drop_path) if drop_path > 0 else nn.Identity()
+
+    def forward(self, x):
+        x = x + self.drop_path(self.mixer(self.norm1(x)))
+        return x + self.drop_path(self.mlp(self.norm2(x)))

@@ -1,0 +1,269 @@
+"""The RGB-SOD network and its data pieces: shapes and gradients with a tiny
+Swin and with a ResNet, the edge ablation switch, the losses, the PATM
+block, the mask/edge transforms and the DUTS dataset."""
+import os
+import os.path as osp
+import shutil
+
+import cv2
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from mmengine.config import Config
+from mmengine.structures import PixelData
+
+from conftest import REPO
+
+TOY_CFG = osp.join(REPO, 'configs', 'sod',
+                   'rgbsod_swin-tiny-p4-w5_1xb8-1500_toy-160x160.py')
+
+
+def build(cfg_model):
+    import mmwsss  # noqa: F401
+    from mmengine.registry import init_default_scope
+    from mmseg.registry import MODELS
+    init_default_scope('mmseg')
+    return MODELS.build(cfg_model)
+
+
+def toy_model_cfg(**overrides):
+    cfg = Config.fromfile(TOY_CFG)
+    model = cfg.model
+    model.neck.norm_cfg = dict(type='BN')
+    model.decode_head.norm_cfg = dict(type='BN')
+    for key, value in overrides.items():
+        node = model
+        *path, last = key.split('.')
+        for p in path:
+            node = node[p]
+        node[last] = value
+    return model
+
+
+def data_samples(n, size, rng):
+    from mmseg.structures import SegDataSample
+    from mmwsss.datasets.transforms import GenerateEdgeTarget
+    samples = []
+    for _ in range(n):
+        mask = np.zeros(size, np.uint8)
+        cv2.circle(mask, (int(rng.integers(20, size[1] - 20)),
+                          int(rng.integers(20, size[0] - 20))), 15, 1, -1)
+        edge = GenerateEdgeTarget(radius=1)(dict(gt_seg_map=mask))
+        s = SegDataSample()
+        s.gt_sem_seg = PixelData(data=torch.from_numpy(mask)[None].long())
+        s.gt_edge_map = PixelData(
+            data=torch.from_numpy(edge['gt_edge_map'])[None].long())
+        s.set_metainfo(dict(img_shape=size, ori_shape=size, pad_shape=size))
+        samples.append(s)
+    return samples
+
+
+def check_forward_backward(model, size=(96, 96), with_edge=True):
+    rng = np.random.default_rng(0)
+    model.train()
+    x = torch.randn(2, 3, *size)
+    feats = model.extract_feat(x)
+    # neck: 4 stages at strides 4..32 (+ edge features and logit)
+    assert len(feats) == (6 if with_edge else 4)
+    for i in range(4):
+        assert feats[i].shape[2:] == (size[0] // 2**(i + 2),
+                                      size[1] // 2**(i + 2))
+    main, sides, edge = model.decode_head.forward_all(feats)
+    assert main.shape == (2, 1, size[0] // 4, size[1] // 4)
+    assert [s.shape[2] for s in sides] == [size[0] // 8, size[0] // 16,
+                                           size[0] // 32]
+    if with_edge:
+        assert edge.shape == (2, 1, size[0] // 4, size[1] // 4)
+    else:
+        assert edge is None
+    losses = model.loss(x, data_samples(2, size, rng))
+    expected = {'decode.loss_structure', 'decode.loss_structure_side2',
+                'decode.loss_structure_side3', 'decode.loss_structure_side4',
+                'decode.acc_seg'}
+    if with_edge:
+        expected.add('decode.loss_edge')
+    assert set(losses) == expected
+    total = sum(v for k, v in losses.items() if 'loss' in k)
+    assert torch.isfinite(total)
+    total.backward()
+    no_grad = [n for n, p in model.named_parameters()
+               if p.requires_grad and (p.grad is None
+                                       or not torch.isfinite(p.grad).all())]
+    assert not no_grad, no_grad[:5]
+    # inference: probabilities at the input size, in seg_logits
+    model.eval()
+    with torch.no_grad():
+        out = model.predict(x, data_samples(2, size, rng))
+    prob = out[0].seg_logits.data
+    assert prob.shape == (1, *size)
+    assert 0 <= prob.min() and prob.max() <= 1
+    assert torch.equal(out[0].pred_sem_seg.data,
+                       (prob > model.decode_head.threshold).to(prob))
+    return model
+
+
+def test_tiny_swin_forward_backward_shapes():
+    model = build(toy_model_cfg())
+    from mmseg.models.backbones import SwinTransformer
+    assert isinstance(model.backbone, SwinTransformer)
+    check_forward_backward(model)
+
+
+def test_without_edge_branch():
+    model = build(toy_model_cfg(**{
+        'neck.with_edge': False,
+        'decode_head.edge_feat_index': None,
+        'decode_head.edge_channels': None,
+        'decode_head.edge_logit_index': None,
+        'decode_head.loss_edge': None}))
+    assert not hasattr(model.neck.r4, 'edge_pred')
+    check_forward_backward(model, with_edge=False)
+
+
+def test_resnet_backbone_plugs_in():
+    model = build(toy_model_cfg(**{
+        'backbone': dict(type='ResNetV1c', depth=18, base_channels=8,
+                         stem_channels=8, num_stages=4,
+                         out_indices=(0, 1, 2, 3), norm_cfg=dict(type='BN')),
+        'neck.in_channels': [8, 16, 32, 64]}))
+    check_forward_backward(model, size=(64, 96))
+
+
+def test_edge_loss_without_edge_branch_is_refused():
+    with pytest.raises(ValueError, match='edge_logit_index'):
+        build(toy_model_cfg(**{'decode_head.edge_logit_index': None}))
+
+
+def test_patm_block():
+    from mmwsss.models.utils import PATM, PATMBlock
+    torch.manual_seed(0)
+    x = torch.randn(2, 8, 9, 11)
+    block = PATMBlock(8, mlp_ratio=2).eval()
+    assert block(x).shape == x.shape
+    mixer = PATM(8).eval()
+    # the row branch mixes only along rows: a change in one row leaves the
+    # row branch's output of the other rows untouched
+    row = mixer.tfc_h(mixer._wave(mixer.fc_h(x), mixer.theta_h(x)))
+    x2 = x.clone()
+    x2[:, :, 4] += 1
+    row2 = mixer.tfc_h(mixer._wave(mixer.fc_h(x2), mixer.theta_h(x2)))
+    changed = (row2 - row).abs().sum(dim=(0, 1, 3)) > 1e-6
+    assert changed.tolist() == [i == 4 for i in range(9)]
+    # amplitude/phase: the wave of channel c is (x cos t, x sin t)
+    amp, theta = torch.randn(1, 3, 2, 2), torch.randn(1, 3, 2, 2)
+    wave = PATM._wave(amp, theta)
+    torch.testing.assert_close(wave[:, 0::2], amp * torch.cos(theta))
+    torch.testing.assert_close(wave[:, 1::2], amp * torch.sin(theta))
+
+
+def test_structure_loss():
+    from mmwsss.models.losses import StructureLoss
+    loss = StructureLoss(kernel_size=5)
+    target = torch.zeros(1, 16, 16, dtype=torch.long)
+    target[:, 4:12, 4:12] = 1
+    good = (target.float() * 2 - 1)[:, None] * 20
+    bad = -good
+    assert loss(good, target) < 1e-3
+    assert loss(bad, target) > 1.0
+    # ignored pixels do not count
+    noisy = good.clone()
+    noisy[..., :2] = -good[..., :2]
+    ignored = target.clone()
+    ignored[..., :2] = 255
+    assert loss(noisy, ignored) < 1e-3 < loss(noisy, target)
+    # hand computation with a flat logit: BCE = log 2 everywhere, so the
+    # weighted BCE is log 2; wIoU = 1 - (0.5 S1 + 1)/(S1 + 0.5 S0 - 0.5 S1
+    # + 1) with S1 = sum(w m), S0 = sum(w)
+    mask = target[:, None].float()
+    w = 1 + 5 * (F.avg_pool2d(mask, 5, 1, 2) - mask).abs()
+    s1, s_all = (w * mask).sum(), w.sum()
+    inter = 0.5 * s1
+    union = 0.5 * s_all + s1
+    expected = np.log(2) + 1 - (inter + 1) / (union - inter + 1)
+    assert loss(torch.zeros(1, 1, 16, 16), target).item() == \
+        pytest.approx(expected.item(), rel=1e-5)
+
+
+def test_edge_bce_loss_is_class_balanced():
+    from mmwsss.models.losses import EdgeBCELoss
+    target = torch.zeros(1, 10, 10, dtype=torch.long)
+    target[:, 5] = 1  # 10 edge pixels, 90 others
+    logits = torch.zeros(1, 1, 10, 10)
+    logits[:, :, 5] = 2.0
+    logits[:, :, :5] = -1.0
+    bce_pos = F.softplus(torch.tensor(-2.0))
+    bce_neg = (50 * F.softplus(torch.tensor(-1.0)) +
+               40 * F.softplus(torch.tensor(0.0))) / 90
+    assert EdgeBCELoss()(logits, target).item() == pytest.approx(
+        (0.5 * (bce_pos + bce_neg)).item(), rel=1e-5)
+    plain = (10 * bce_pos + 90 * bce_neg) / 100
+    assert EdgeBCELoss(balanced=False)(logits, target).item() == \
+        pytest.approx(plain.item(), rel=1e-5)
+
+
+def test_binarize_mask_and_edge_target():
+    from mmwsss.datasets.transforms import BinarizeMask, GenerateEdgeTarget
+    mask = np.zeros((20, 20), np.uint8)
+    mask[5:15, 5:15] = 255
+    mask[5, 5:15] = 100  # anti-aliased border row, below the threshold
+    out = BinarizeMask()(dict(gt_seg_map=mask.copy()))['gt_seg_map']
+    assert set(np.unique(out)) == {0, 1}
+    assert out.sum() == 9 * 10
+    # a 0/1 mask is already binary: kept
+    assert np.array_equal(
+        BinarizeMask()(dict(gt_seg_map=out.copy()))['gt_seg_map'], out)
+    with pytest.raises(ValueError, match='single-channel'):
+        BinarizeMask()(dict(gt_seg_map=np.zeros((4, 4, 3), np.uint8)))
+    # edge band of a 10 x 10 square, radius 1 (3x3 cross): dilation gives
+    # 12 x 12 minus the 4 corners, erosion 8 x 8
+    square = np.zeros((20, 20), np.uint8)
+    square[5:15, 5:15] = 1
+    edge = GenerateEdgeTarget(radius=1)(
+        dict(gt_seg_map=square))['gt_edge_map']
+    assert edge.sum() == (144 - 4) - 64
+    assert edge[5, 5] == 1 and edge[4, 7] == 1 and edge[10, 10] == 0
+    # an object touching the image border has no edge along the border
+    square[:, :3] = 1
+    edge = GenerateEdgeTarget(radius=1)(
+        dict(gt_seg_map=square))['gt_edge_map']
+    assert edge[10, 0] == 0
+    ignore = np.full((6, 6), 255, np.uint8)
+    assert (GenerateEdgeTarget()(dict(gt_seg_map=ignore))['gt_edge_map']
+            == 255).all()
+
+
+def test_duts_dataset_reads_and_checks_pairs(toy_root, tmp_path):
+    import mmwsss  # noqa: F401
+    from mmengine.registry import init_default_scope
+    from mmseg.registry import DATASETS
+    init_default_scope('mmseg')
+    duts = osp.join(toy_root, 'DUTS')
+    n_images = len(os.listdir(osp.join(duts, 'DUTS-TE', 'DUTS-TE-Image')))
+    pipeline = [dict(type='LoadImageFromFile'), dict(type='LoadAnnotations'),
+                dict(type='BinarizeMask'), dict(type='PackSegInputs')]
+    ds = DATASETS.build(dict(
+        type='DUTSDataset', data_root=duts, pipeline=pipeline,
+        data_prefix=dict(img_path='DUTS-TE/DUTS-TE-Image',
+                         seg_map_path='DUTS-TE/DUTS-TE-Mask')))
+    assert len(ds) == n_images > 0
+    assert ds.metainfo['classes'] == ('background', 'salient')
+    item = ds[0]
+    seg = item['data_samples'].gt_sem_seg.data
+    assert set(seg.unique().tolist()) <= {0, 1} and seg.sum() > 0
+    # ECSSD-style folder pair; a missing mask is an error naming the file
+    ecssd = tmp_path / 'ECSSD'
+    shutil.copytree(osp.join(duts, 'DUTS-TE', 'DUTS-TE-Image'),
+                    ecssd / 'images')
+    shutil.copytree(osp.join(duts, 'DUTS-TE', 'DUTS-TE-Mask'),
+                    ecssd / 'ground_truth_mask')
+    victim = sorted(os.listdir(ecssd / 'ground_truth_mask'))[0]
+    os.remove(ecssd / 'ground_truth_mask' / victim)
+    with pytest.raises(ValueError, match=victim):
+        DATASETS.build(dict(
+            type='DUTSDataset', data_root=str(ecssd), pipeline=pipeline,
+            data_prefix=dict(img_path='images',
+                             seg_map_path='ground_truth_mask')))
+    with pytest.raises(ValueError, match='folder not found'):
+        DATASETS.build(dict(type='DUTSDataset', data_root=str(tmp_path),
+                            pipeline=pipeline))

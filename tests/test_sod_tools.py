@@ -1,0 +1,106 @@
+"""Stage 4 through the real tools: a few training iterations of the toy SOD
+config on the toy DUTS set (tools/train.py), evaluation with the SOD metrics
+(tools/test.py), then saliency maps of the 4 real VOC images
+(tools/make_saliency.py): sizes, resume and sharding."""
+import glob
+import hashlib
+import json
+import os
+import os.path as osp
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from conftest import REPO, VOC_REAL_MINI, run_tool
+
+TOY_CFG = osp.join(REPO, 'configs', 'sod',
+                   'rgbsod_swin-tiny-p4-w5_1xb8-1500_toy-160x160.py')
+REAL_IDS = ['2011_000003', '2011_000006', '2011_000025', '2011_003066']
+
+
+def data_options(toy_root):
+    duts = osp.join(toy_root, 'DUTS')
+    return [f'{k}.dataset.data_root={duts}'
+            for k in ('train_dataloader', 'val_dataloader', 'test_dataloader')]
+
+
+@pytest.fixture(scope='module')
+def sod_checkpoint(toy_root, tmp_path_factory):
+    """Train 3 iterations of the toy config (batch 2), return the
+    checkpoint path."""
+    work = tmp_path_factory.mktemp('sod_train')
+    run_tool('tools/train.py', TOY_CFG, '--work-dir', work, '--cfg-options',
+             *data_options(toy_root), 'train_dataloader.batch_size=2',
+             'train_dataloader.num_workers=0',
+             'train_dataloader.persistent_workers=False',
+             'train_cfg.max_iters=3', 'train_cfg.val_interval=100',
+             'default_hooks.checkpoint.interval=3',
+             'default_hooks.logger.interval=1', 'param_scheduler.0.end=1',
+             'param_scheduler.1.begin=1', 'param_scheduler.1.end=3')
+    ckpt = osp.join(work, 'iter_3.pth')
+    assert osp.isfile(ckpt)
+    return ckpt
+
+
+def test_train_and_test_report_sod_metrics(toy_root, sod_checkpoint,
+                                           tmp_path):
+    run_tool('tools/test.py', TOY_CFG, sod_checkpoint, '--work-dir',
+             tmp_path, '--cfg-options', *data_options(toy_root))
+    logs = glob.glob(str(tmp_path / '*' / '*.json'))
+    assert logs, 'tools/test.py wrote no metrics json'
+    metrics = json.load(open(sorted(logs)[-1]))
+    for key in ('MAE', 'maxFm', 'meanFm', 'Sm', 'meanEm', 'maxEm'):
+        assert 0.0 <= metrics[key] <= 1.0, (key, metrics)
+    assert metrics['maxFm'] >= metrics['meanFm']
+
+
+def _digests(folder):
+    return {f: hashlib.md5(open(osp.join(folder, f), 'rb').read()).hexdigest()
+            for f in sorted(os.listdir(folder))}
+
+
+def test_make_saliency_on_real_images_and_resume(sod_checkpoint, tmp_path):
+    out = tmp_path / 'saliency'
+    args = ['tools/make_saliency.py', TOY_CFG, sod_checkpoint, '--img-dir',
+            osp.join(VOC_REAL_MINI, 'JPEGImages'), '--list',
+            osp.join(VOC_REAL_MINI, 'ImageSets', 'Segmentation', 'mini.txt'),
+            '--out', out]
+    run_tool(*args)
+    assert sorted(os.listdir(out)) == [f'{i}.png' for i in REAL_IDS]
+    for img_id in REAL_IDS:
+        sal = Image.open(out / f'{img_id}.png')
+        img = Image.open(osp.join(VOC_REAL_MINI, 'JPEGImages',
+                                  f'{img_id}.jpg'))
+        assert sal.mode == 'L' and sal.size == img.size
+        assert np.asarray(sal).std() > 0  # a map, not a constant
+    first = _digests(out)
+    # second run: everything exists, nothing is recomputed or rewritten
+    proc = run_tool(*args)
+    assert 'nothing to do' in proc.stdout
+    assert _digests(out) == first
+    # an interrupted run: only the missing map is made, identical bytes
+    os.remove(out / f'{REAL_IDS[2]}.png')
+    stamp = os.stat(out / f'{REAL_IDS[0]}.png').st_mtime_ns
+    proc = run_tool(*args)
+    assert 'wrote 1 saliency maps' in proc.stdout
+    assert _digests(out) == first
+    assert os.stat(out / f'{REAL_IDS[0]}.png').st_mtime_ns == stamp
+    # rank split as under torchrun: two ranks make disjoint halves
+    split = tmp_path / 'split'
+    for rank in (0, 1):
+        run_tool(*args[:-1], split,
+                 env=dict(RANK=str(rank), WORLD_SIZE='2'))
+        if rank == 0:
+            assert sorted(os.listdir(split)) == [
+                f'{i}.png' for i in REAL_IDS[0::2]]
+    assert _digests(split) == first
+
+
+def test_make_saliency_names_a_missing_image(sod_checkpoint, tmp_path):
+    lst = tmp_path / 'list.txt'
+    lst.write_text('2011_000003\nno_such_image\n')
+    with pytest.raises(AssertionError, match='no_such_image.jpg'):
+        run_tool('tools/make_saliency.py', TOY_CFG, sod_checkpoint,
+                 '--img-dir', osp.join(VOC_REAL_MINI, 'JPEGImages'),
+                 '--list', lst, '--out', tmp_path / 'out')
