@@ -22,8 +22,6 @@ def parse_args(argv=None):
     p.add_argument('--num-duts', type=int, default=None,
                    help='number of DUTS-layout images, split 80/20 into '
                    'DUTS-TR/DUTS-TE (default: --num-images)')
-    p.add_argument('--workers', type=int, default=0,
-                   help='worker processes (default 0: in this process)')
     p.add_argument('--no-progress', action='store_true')
     return p.parse_args(argv)
 
@@ -34,7 +32,7 @@ def main(argv=None):
     start = time.time()
     meta = generate_toy_dataset(
         args.out, seed=args.seed, num_images=args.num_images,
-        size=args.size, num_duts=args.num_duts, workers=args.workers,
+        size=args.size, num_duts=args.num_duts,
         progress=not args.no_progress)
     voc, duts = meta['voc'], meta['duts']
     print(f'toy dataset in {args.out} ({time.time() - start:.1f}s): '

@@ -98,26 +98,12 @@ def _duts_job(args):
     return name, info
 
 
-def _run(fn, jobs, workers, desc, progress):
-    if workers and workers > 1:
-        import multiprocessing as mp
-        with mp.get_context('spawn').Pool(workers, initializer=_quiet) as p:
-            it = p.imap(fn, jobs, chunksize=8)
-            yield from _progress(it, len(jobs), desc, progress)
-    else:
-        yield from _progress(map(fn, jobs), len(jobs), desc, progress)
-
-
-def _quiet():
-    import cv2
-    cv2.setNumThreads(1)
-
-
-def _progress(it, total, desc, progress):
+def _run(fn, jobs, desc, progress):
+    it = map(fn, jobs)
     if not progress:
         return it
     from tqdm import tqdm
-    return tqdm(it, total=total, desc=desc, unit='img')
+    return tqdm(it, total=len(jobs), desc=desc, unit='img')
 
 
 def _write_text(path, text):
@@ -132,12 +118,13 @@ def _meta_args(seed, num_images, size, num_duts):
 
 
 def generate_toy_dataset(out, seed=0, num_images=300, size=160,
-                         num_duts=None, workers=0, progress=True):
+                         num_duts=None, progress=True):
     """Write the toy dataset under ``out`` (see the module docstring) and
     return its metadata (also written to ``out/meta.json``).
 
     Files that already exist are kept (an interrupted run resumes); a
-    folder made with other arguments is refused.
+    folder made with other arguments is refused. One process: the default
+    set takes seconds (worker processes would spend longer importing).
     """
     if num_images < 4:
         raise ValueError(f'--num-images must be >= 4, got {num_images}')
@@ -165,7 +152,7 @@ def generate_toy_dataset(out, seed=0, num_images=300, size=160,
     voc_root = osp.join(out, 'VOC2012')
     voc_info = dict(_run(_voc_job, [(voc_root, seed, size, i)
                                     for i in range(num_images)],
-                         workers, 'toy VOC', progress))
+                         'toy VOC', progress))
     splits = split_ids(seed, num_images)
     for name, ids in splits.items():
         _write_text(osp.join(voc_root, 'ImageSets', 'Segmentation',
@@ -185,7 +172,7 @@ def generate_toy_dataset(out, seed=0, num_images=300, size=160,
     num_tr = num_duts - num_te
     duts_info = dict(_run(_duts_job, [(duts_root, seed, size, i, num_tr)
                                       for i in range(num_duts)],
-                          workers, 'toy DUTS', progress))
+                          'toy DUTS', progress))
 
     n_cls = [len(v['classes']) for v in voc_info.values()]
     meta = dict(
