@@ -267,3 +267,43 @@ def test_duts_dataset_reads_and_checks_pairs(toy_root, tmp_path):
     with pytest.raises(ValueError, match='folder not found'):
         DATASETS.build(dict(type='DUTSDataset', data_root=str(tmp_path),
                             pipeline=pipeline))
+
+
+def test_region_supervision_stand_in():
+    """Optional NAMLab stand-in: scikit-image regions, packed, and a loss
+    that is 0 for a map constant inside each region."""
+    from mmwsss.datasets.transforms import GenerateRegionMap, PackSODInputs
+    from mmwsss.models.losses import RegionConsistencyLoss
+    from mmwsss.models.losses.region_consistency_loss import \
+        region_consistency
+    img = np.zeros((32, 32, 3), np.uint8)
+    img[:, 16:] = (40, 200, 90)
+    for kwargs in (dict(method='felzenszwalb'),
+                   dict(method='slic', n_segments=4, compactness=1.0)):
+        out = GenerateRegionMap(**kwargs)(dict(img=img))
+        regions = out['gt_region_map']
+        assert regions.shape == (32, 32)
+        # no region straddles the colour edge
+        assert not set(np.unique(regions[:, :16])) & set(
+            np.unique(regions[:, 16:]))
+    out['gt_seg_map'] = np.zeros((32, 32), np.uint8)
+    packed = PackSODInputs()(out)['data_samples']
+    assert packed.gt_region_map.data.shape == (1, 32, 32)
+    # hand check: regions {0: left half, 1: right half}
+    r = torch.zeros(1, 1, 2, 4, dtype=torch.long)
+    r[..., 2:] = 1
+    p = torch.tensor([[[[0.2, 0.4, 0.9, 0.9], [0.2, 0.4, 0.9, 0.9]]]])
+    assert region_consistency(p, r).item() == pytest.approx(4 * 0.01 / 8)
+    # through the head: loss_region appears when configured
+    model = build(toy_model_cfg(**{
+        'decode_head.loss_region': dict(type='RegionConsistencyLoss')}))
+    assert isinstance(model.decode_head.loss_region, RegionConsistencyLoss)
+    samples = data_samples(2, (64, 64), np.random.default_rng(0))
+    for s in samples:
+        s.gt_region_map = PixelData(
+            data=torch.arange(64 * 64).view(1, 64, 64) // 512)
+    losses = model.loss(torch.randn(2, 3, 64, 64), samples)
+    assert losses['decode.loss_region'] > 0
+    with pytest.raises(KeyError, match='GenerateRegionMap'):
+        model.loss(torch.randn(2, 3, 64, 64),
+                   data_samples(2, (64, 64), np.random.default_rng(0)))
