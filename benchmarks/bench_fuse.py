@@ -138,6 +138,7 @@ def child(mode, voc, split, out, workers):
             'fuse_pseudo_labels', osp.join(REPO, 'tools',
                                            'fuse_pseudo_labels.py'))
         mod = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = mod     # workers unpickle its functions
         spec.loader.exec_module(mod)
         import contextlib
         import io

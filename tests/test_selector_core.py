@@ -266,6 +266,18 @@ def test_soft_mode_with_cam_hand_computed():
     np.testing.assert_array_equal(out, [[0, 1, 0, 1]])
 
 
+def test_soft_mode_ignore_pixels():
+    label = np.array([[I, 2, 2, 0, I, 0]], np.uint8)
+    cam = np.array([[0.9, 0.9, 0.2, 0.1, 0.1, 0.0]], np.float32)
+    sal = np.array([[1.0, 1.0, 0.0, 0.9, 0.0, 0.0]], np.float32)
+    # valid px 1..3, 5: P_CAM {1} (cam >= 0.5), P_S {1, 3} -> o = 1/2
+    out, info = fuse_soft(label, 2, sal, 0.5, cam=cam, tau=0.9)
+    assert info['iou'] == pytest.approx(0.5) and info['alpha'] == 1.0
+    # new region = S >= 0.5 = {0, 1, 3}: px0 (255) joins it, px4 (255)
+    # stays ignored outside it, px2 (old class) becomes background
+    np.testing.assert_array_equal(out, [[2, 2, 0, 2, I, 0]])
+
+
 def test_soft_mode_empty_saliency_leaves_label():
     label = _case()
     out, info = fuse_soft(label, 3, np.zeros((10, 20), np.uint8), 1.0,

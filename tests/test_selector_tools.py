@@ -9,6 +9,7 @@ import os
 import os.path as osp
 import shutil
 import socket
+import sys
 
 import numpy as np
 import pytest
@@ -32,6 +33,8 @@ def tool_main(name, argv):
     spec = importlib.util.spec_from_file_location(
         f'_tool_{name}', osp.join(REPO, 'tools', f'{name}.py'))
     mod = importlib.util.module_from_spec(spec)
+    # registered, so that worker processes can unpickle its functions
+    sys.modules[spec.name] = mod
     spec.loader.exec_module(mod)
     return mod.main([str(a) for a in argv])
 
@@ -304,13 +307,14 @@ def test_sweep_tables(stage, tmp_path):
     from scipy import ndimage
     other = str(tmp_path / 'eroded')
     os.makedirs(other)
-    from mmwsss.utils.io import save_label_png
+    from PIL import Image
     for i in stage['ids']:
         gt = load_label_png(osp.join(stage['voc'], 'SegmentationClassAug',
                                      f'{i}.png'))
         fg = ndimage.binary_erosion((gt > 0) & (gt < 255), iterations=2)
-        save_label_png(osp.join(other, f'{i}.png'),
-                       np.where(fg, gt, 0).astype(np.uint8))
+        # another method's labels, saved as grey (not palette) PNGs
+        Image.fromarray(np.where(fg, gt, 0).astype(np.uint8), mode='L').save(
+            osp.join(other, f'{i}.png'))
     md, js = str(tmp_path / 'sweep.md'), str(tmp_path / 'sweep.json')
     run_tool('tools/sweep_selector.py', *common_args(stage), '--cam-dir',
              stage['cams'], '--bg-thr', 0.3, '--baseline-dir',
