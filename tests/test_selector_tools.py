@@ -18,7 +18,7 @@ from conftest import REPO, run_tool
 from selector_synthetic import make_standins
 from mmwsss.evaluation.functional import (confusion_matrix,
                                           scores_from_confusion)
-from mmwsss.selector import (SalientObjectSelector, class_salience_norms,
+from mmwsss.selector import (class_salience_norms,
                              image_salience_sample, load_norms)
 from mmwsss.utils.io import (TOY_CLASSES, load_grey_png, load_label_png,
                              read_image_list, save_grey_png)
