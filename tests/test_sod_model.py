@@ -15,23 +15,24 @@ from mmengine.structures import PixelData
 
 from conftest import REPO
 
-TOY_CFG = osp.join(REPO, 'configs', 'sod',
-                   'rgbsod_swin-tiny-p4-w5_1xb8-1500_toy-160x160.py')
+SWIN_TOY_CFG = osp.join(REPO, 'configs', 'sod',
+                        'rgbsod_swin-tiny-p4-w5_1xb8-1200_toy-160x160.py')
+R18_TOY_CFG = osp.join(REPO, 'configs', 'sod',
+                       'rgbsod_r18-w16_1xb8-1200_toy-160x160.py')
 
 
 def build(cfg_model):
     import mmwsss  # noqa: F401
     from mmengine.registry import init_default_scope
     from mmseg.registry import MODELS
+    from mmengine.model import revert_sync_batchnorm
     init_default_scope('mmseg')
-    return MODELS.build(cfg_model)
+    return revert_sync_batchnorm(MODELS.build(cfg_model))  # CPU
 
 
-def toy_model_cfg(**overrides):
-    cfg = Config.fromfile(TOY_CFG)
+def toy_model_cfg(config=SWIN_TOY_CFG, **overrides):
+    cfg = Config.fromfile(config)
     model = cfg.model
-    model.neck.norm_cfg = dict(type='BN')
-    model.decode_head.norm_cfg = dict(type='BN')
     for key, value in overrides.items():
         node = model
         *path, last = key.split('.')
@@ -122,11 +123,9 @@ def test_without_edge_branch():
 
 
 def test_resnet_backbone_plugs_in():
-    model = build(toy_model_cfg(**{
-        'backbone': dict(type='ResNetV1c', depth=18, base_channels=8,
-                         stem_channels=8, num_stages=4,
-                         out_indices=(0, 1, 2, 3), norm_cfg=dict(type='BN')),
-        'neck.in_channels': [8, 16, 32, 64]}))
+    model = build(toy_model_cfg(R18_TOY_CFG))
+    from mmseg.models.backbones import ResNetV1c
+    assert isinstance(model.backbone, ResNetV1c)
     check_forward_backward(model, size=(64, 96))
 
 
@@ -144,17 +143,25 @@ def test_patm_block():
     mixer = PATM(8).eval()
     # the row branch mixes only along rows: a change in one row leaves the
     # row branch's output of the other rows untouched
-    row = mixer.tfc_h(mixer._wave(mixer.fc_h(x), mixer.theta_h(x)))
+    def row_branch(inp):
+        return mixer.tfc_h(mixer.fc_h(inp), mixer.theta_h(inp))
+
     x2 = x.clone()
     x2[:, :, 4] += 1
-    row2 = mixer.tfc_h(mixer._wave(mixer.fc_h(x2), mixer.theta_h(x2)))
-    changed = (row2 - row).abs().sum(dim=(0, 1, 3)) > 1e-6
+    changed = (row_branch(x2) - row_branch(x)).abs().sum(dim=(0, 1, 3)) > 1e-6
     assert changed.tolist() == [i == 4 for i in range(9)]
-    # amplitude/phase: the wave of channel c is (x cos t, x sin t)
-    amp, theta = torch.randn(1, 3, 2, 2), torch.randn(1, 3, 2, 2)
-    wave = PATM._wave(amp, theta)
-    torch.testing.assert_close(wave[:, 0::2], amp * torch.cos(theta))
-    torch.testing.assert_close(wave[:, 1::2], amp * torch.sin(theta))
+    # it is the grouped convolution of Wave-MLP over the interleaved wave
+    # channels (x cos t, x sin t) of each channel
+    amp, theta = torch.randn(1, 3, 5, 9), torch.randn(1, 3, 5, 9)
+    wave_conv = PATM(3).tfc_h
+    grouped = torch.nn.Conv2d(6, 3, (1, 7), padding=(0, 3), groups=3,
+                              bias=False)
+    with torch.no_grad():
+        grouped.weight[:, 0:1] = wave_conv.conv_cos.weight
+        grouped.weight[:, 1:2] = wave_conv.conv_sin.weight
+    wave = torch.stack([amp * torch.cos(theta), amp * torch.sin(theta)],
+                       dim=2).flatten(1, 2)
+    torch.testing.assert_close(wave_conv(amp, theta), grouped(wave))
 
 
 def test_structure_loss():

@@ -15,6 +15,25 @@ from mmcv.cnn import ConvModule, build_norm_layer
 from mmcv.cnn.bricks import DropPath
 
 
+class _WaveConv(nn.Module):
+    """``conv(x cos(theta)) + conv'(x sin(theta))`` with depthwise kernels:
+    each output channel mixes the wave ``(x cos, x sin)`` of its own channel
+    along a row or a column."""
+
+    def __init__(self, channels, kernel_size, padding):
+        super().__init__()
+        self.conv_cos = nn.Conv2d(channels, channels, kernel_size,
+                                  padding=padding, groups=channels,
+                                  bias=False)
+        self.conv_sin = nn.Conv2d(channels, channels, kernel_size,
+                                  padding=padding, groups=channels,
+                                  bias=False)
+
+    def forward(self, amplitude, theta):
+        return (self.conv_cos(amplitude * torch.cos(theta)) +
+                self.conv_sin(amplitude * torch.sin(theta)))
+
+
 class PATM(nn.Module):
     """The phase-aware token mixer on (N, C, H, W) features.
 
@@ -37,28 +56,22 @@ class PATM(nn.Module):
                                   act_cfg=dict(type='ReLU'))
         self.theta_w = ConvModule(c, c, 1, norm_cfg=norm_cfg,
                                   act_cfg=dict(type='ReLU'))
-        # mix [x cos, x sin] along a row (1 x k) / a column (k x 1); grouped
-        # so that each output channel sees its own (cos, sin) pair
-        self.tfc_h = nn.Conv2d(2 * c, c, (1, k), padding=(0, k // 2),
-                               groups=c, bias=False)
-        self.tfc_w = nn.Conv2d(2 * c, c, (k, 1), padding=(k // 2, 0),
-                               groups=c, bias=False)
+        # mix [x cos, x sin] along a row (1 x k) / a column (k x 1), each
+        # output channel from its own (cos, sin) pair: a convolution with
+        # groups=C over the 2C wave channels, computed as two depthwise
+        # convolutions (the same operator, ~2x faster on CPU)
+        self.tfc_h = _WaveConv(c, (1, k), (0, k // 2))
+        self.tfc_w = _WaveConv(c, (k, 1), (k // 2, 0))
         hidden = max(c // 4, 4)
         self.reweight = nn.Sequential(
             nn.Conv2d(c, hidden, 1), nn.GELU(), nn.Conv2d(hidden, 3 * c, 1))
         self.proj = nn.Conv2d(c, c, 1)
         self.proj_drop = nn.Dropout(proj_drop)
 
-    @staticmethod
-    def _wave(amplitude, theta):
-        # interleave (cos, sin) per channel for the grouped convolutions
-        return torch.stack([amplitude * torch.cos(theta),
-                            amplitude * torch.sin(theta)], dim=2).flatten(1, 2)
-
     def forward(self, x):
         n, c = x.shape[:2]
-        h = self.tfc_h(self._wave(self.fc_h(x), self.theta_h(x)))
-        w = self.tfc_w(self._wave(self.fc_w(x), self.theta_w(x)))
+        h = self.tfc_h(self.fc_h(x), self.theta_h(x))
+        w = self.tfc_w(self.fc_w(x), self.theta_w(x))
         ch = self.fc_c(x)
         a = F.adaptive_avg_pool2d(h + w + ch, 1)
         a = self.reweight(a).view(n, 3, c, 1, 1).softmax(dim=1)
