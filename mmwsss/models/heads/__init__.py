@@ -1,1 +1,2 @@
 
+from .cam_head import CAMHead  # noqa: F401
