@@ -1,0 +1,19 @@
+# Paper Table 1, row "ResNet101": DeepLabV2-ResNet-101 (ImageNet weights)
+# trained on VOC train_aug pseudo-labels, evaluated on VOC val.
+# Set the pseudo-label folder and data root as documented in
+# configs/_base_/datasets/voc12aug_pseudo.py.
+_base_ = [
+    '../_base_/models/deeplabv2_r50-d8.py',
+    '../_base_/datasets/voc12aug_pseudo.py',
+    '../_base_/default_runtime_seg.py',
+    'mmseg::_base_/schedules/schedule_20k.py'
+]
+crop_size = (512, 512)
+data_preprocessor = dict(size=crop_size)
+model = dict(
+    data_preprocessor=data_preprocessor,
+    backbone=dict(
+        depth=101,
+        init_cfg=dict(
+            type='Pretrained', checkpoint='open-mmlab://resnet101_v1c')),
+    decode_head=dict(num_classes=21))
