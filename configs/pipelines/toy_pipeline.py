@@ -18,9 +18,9 @@ classify = dict(config='configs/cam/cam_r18-w32-s8_1xb16-30e_toy-128x128.py',
 # stage 2: CAMs (scales 1.0, 0.5, 1.5, 2.0 x flip)
 cam = dict(extra_args=[])
 # stage 3: expansion; bg_thr='best' takes the best threshold of the CAM sweep
-expand = dict(bg_thr='best', extra_args=['--refine'])
+expand = dict(bg_thr='best', extra_args=['--refine', 'par'])
 # stage 4: the RGB-SOD net (mmseg scope)
-sod = dict(config='configs/sod/rgbsod_swin-tiny-p4-w5_1xb8-1500_toy-160x160.py',
+sod = dict(config='configs/sod/rgbsod_r18-w16_1xb8-1200_toy-160x160.py',
            cfg_options=dict())
 # stage 5: the selector
 select = dict(extra_args=['--mode', 'hard'])

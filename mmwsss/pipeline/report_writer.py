@@ -45,22 +45,27 @@ def _heatmap(cam):
     return cv2.applyColorMap(cam8, cv2.COLORMAP_JET)
 
 
+def _replaced(row):
+    """Whether the selector changed this image's label (selector_log.csv)."""
+    if row.get('changed') not in (None, ''):
+        return row['changed'] in ('1', 'True', 'true')
+    return (row.get('decision') or '').lower() in ('replaced', 'blended')
+
+
 def read_selector_log(path):
-    """Per-class counts of single-class images replaced / kept."""
+    """Per-class counts of single-class images: how many, how many changed
+    by the selector."""
     per_class = {}
     if not path or not osp.isfile(path):
         return per_class
     with open(path) as f:
         for row in csv.DictReader(f):
-            cls = row.get('class') or row.get('cls') or ''
+            cls = row.get('class_name') or row.get('class') or ''
             if cls in ('', 'None', '-1'):
-                continue
-            decision = (row.get('decision') or row.get('replaced') or '')
-            replaced = decision.lower() in ('replaced', 'true', '1', 'yes',
-                                            'fused', 'blended')
+                continue  # multi-class / no-class images: not touched
             entry = per_class.setdefault(cls, dict(single=0, replaced=0))
             entry['single'] += 1
-            entry['replaced'] += int(replaced)
+            entry['replaced'] += int(_replaced(row))
     return per_class
 
 
@@ -91,9 +96,9 @@ class ReportWriter:
         if log and osp.isfile(log):
             with open(log) as f:
                 for row in csv.DictReader(f):
-                    d = (row.get('decision') or '').lower()
-                    (replaced if d in ('replaced', 'true', '1', 'blended')
-                     else kept).append(row['id'])
+                    if row.get('class_name') or row.get('class'):
+                        (replaced if _replaced(row) else kept).append(
+                            row['id'])
         gt_dir = self.paths.get('gt_dir')
         pool = [i for i in replaced[: self.num_samples * 2 // 3] + kept
                 if osp.isfile(osp.join(self.paths['pseudo_fused_dir'],

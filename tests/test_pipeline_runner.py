@@ -1,0 +1,86 @@
+"""PipelineRunner: skip finished stages, resume interrupted ones, rerun a
+stage (and what follows) whose settings changed. Stages here are small
+python commands, so every branch is exercised in a second."""
+import json
+import os.path as osp
+
+import pytest
+
+from mmwsss.pipeline import PipelineRunner, Stage
+
+# appends a line to a file: counts how often a stage really ran
+APPEND = ('import sys, os; os.makedirs(os.path.dirname(sys.argv[1]), '
+          'exist_ok=True); open(sys.argv[1], "a").write(sys.argv[2] + "\\n")')
+# fails unless a flag file exists (an "interrupted" stage)
+FAIL_UNLESS = 'import sys, os; sys.exit(0 if os.path.exists(sys.argv[1]) else 3)'
+
+
+def _stages(tmp, a_setting=1, b_setting=1, flag=None):
+    a_out = str(tmp / 'a' / 'runs.txt')
+    b_out = str(tmp / 'b' / 'runs.txt')
+    b_cmds = [['-c', APPEND, b_out, 'b']]
+    if flag:
+        b_cmds.append(['-c', FAIL_UNLESS, flag])
+    return [
+        Stage('a', [['-c', APPEND, a_out, 'a']], outputs=[str(tmp / 'a')],
+              settings=dict(x=a_setting),
+              metrics=lambda: dict(lines=len(open(a_out).readlines()))),
+        Stage('b', b_cmds, outputs=[str(tmp / 'b')],
+              settings=dict(y=b_setting), deps=['a']),
+    ], a_out, b_out
+
+
+def _lines(path):
+    return open(path).read().split() if osp.exists(path) else []
+
+
+def test_skip_rerun_on_change_and_downstream(tmp_path):
+    work = str(tmp_path / 'work')
+    stages, a_out, b_out = _stages(tmp_path)
+    PipelineRunner(work, stages, log=lambda *_: None).run()
+    assert _lines(a_out) == ['a'] and _lines(b_out) == ['b']
+    manifest = json.load(open(osp.join(work, 'manifest.json')))
+    assert manifest['stages']['a']['status'] == 'done'
+    assert manifest['stages']['a']['metrics'] == dict(lines=1)
+
+    # same settings: nothing runs
+    PipelineRunner(work, _stages(tmp_path)[0], log=lambda *_: None).run()
+    assert _lines(a_out) == ['a'] and _lines(b_out) == ['b']
+
+    # b changed: only b reruns, from scratch (its old output deleted)
+    PipelineRunner(work, _stages(tmp_path, b_setting=2)[0],
+                   log=lambda *_: None).run()
+    assert _lines(a_out) == ['a'] and _lines(b_out) == ['b']
+    # a changed: a and everything after it rerun
+    PipelineRunner(work, _stages(tmp_path, a_setting=2, b_setting=2)[0],
+                   log=lambda *_: None).run()
+    assert _lines(a_out) == ['a'] and _lines(b_out) == ['b']
+    manifest2 = json.load(open(osp.join(work, 'manifest.json')))
+    assert manifest2['stages']['b']['fingerprint'] != \
+        manifest['stages']['b']['fingerprint']
+
+
+def test_interrupted_stage_resumes_without_deleting(tmp_path):
+    work = str(tmp_path / 'work')
+    flag = str(tmp_path / 'flag')
+    stages, a_out, b_out = _stages(tmp_path, flag=flag)
+    with pytest.raises(RuntimeError, match='stage "b" failed'):
+        PipelineRunner(work, stages, log=lambda *_: None).run()
+    manifest = json.load(open(osp.join(work, 'manifest.json')))
+    assert manifest['stages']['b']['status'] == 'running'
+    open(flag, 'w').close()
+    logs = []
+    PipelineRunner(work, _stages(tmp_path, flag=flag)[0],
+                   log=logs.append).run()
+    # a is not rerun; b resumes: its partial output was kept, not deleted
+    assert _lines(a_out) == ['a']
+    assert _lines(b_out) == ['b', 'b']
+    assert any('resuming' in line for line in logs)
+    manifest = json.load(open(osp.join(work, 'manifest.json')))
+    assert manifest['stages']['b']['status'] == 'done'
+
+
+def test_unknown_stage_name_is_a_clear_error(tmp_path):
+    stages, _, _ = _stages(tmp_path)
+    with pytest.raises(ValueError, match='unknown stage "c"'):
+        PipelineRunner(str(tmp_path / 'w'), stages).run(only=['c'])
