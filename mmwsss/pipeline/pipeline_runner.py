@@ -49,6 +49,9 @@ def _sha(obj):
 def file_digest(path):
     """Hash of a config file including the files it inherits from."""
     from mmengine.config import Config
+    if not osp.isfile(path):
+        raise RuntimeError(f'config file not found: {path} (named in the '
+                           'pipeline config)')
     cfg = Config.fromfile(path, import_custom_modules=False)
     return _sha(cfg.to_dict())
 
