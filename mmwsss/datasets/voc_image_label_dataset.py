@@ -53,7 +53,8 @@ class VOCImageLabelDataset(MultiLabelDataset):
         self.labels_from_mask = labels_from_mask
         self.mask_dir = mask_dir
         super().__init__(
-            ann_file=split_list_path(data_root, split), data_root=data_root,
+            ann_file=osp.abspath(split_list_path(data_root, split)),
+            data_root=data_root,
             **kwargs)
 
     def _root_path(self, path):

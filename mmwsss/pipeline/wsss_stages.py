@@ -67,8 +67,8 @@ def build_wsss_stages(cfg):
     """Stages and the folders they write, from a pipeline config."""
     W = cfg.work_dir
     data = cfg.data
-    voc = data.voc_root
-    duts = data.duts_root
+    voc = osp.abspath(data.voc_root)
+    duts = osp.abspath(data.duts_root)
     classes = data.get('classes', 'voc')
     p = dict(
         img_dir=osp.join(voc, 'JPEGImages'),
