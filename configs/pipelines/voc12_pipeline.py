@@ -1,0 +1,28 @@
+# Every stage on PASCAL VOC 2012 (+ SBD train_aug) and DUTS, on GPUs:
+#   python tools/run_pipeline.py configs/pipelines/voc12_pipeline.py \
+#       --launcher pytorch --nproc 8
+# Expected layout: data/VOCdevkit/VOC2012/{JPEGImages, SegmentationClassAug,
+# ImageSets/Segmentation/{train,train_aug,val}.txt, cls_labels.npy} and
+# data/DUTS/{DUTS-TR,DUTS-TE}. ImageNet / Swin weights come from the stage
+# configs' init_cfg.
+work_dir = 'work_dirs/voc12_pipeline'
+
+data = dict(
+    toy=None,
+    voc_root='data/VOCdevkit/VOC2012',
+    duts_root='data/DUTS',
+    classes='voc',
+    cam_split='train_aug',
+    eval_split='train',
+)
+classify = dict(config='configs/cam/cam_r50-s16_1xb16-5e_voc12aug-512x512.py',
+                cfg_options=dict())
+cam = dict(extra_args=[])
+expand = dict(bg_thr='best', extra_args=['--refine', 'par', '--nproc', '8'])
+sod = dict(config='configs/sod/rgbsod_swin-b-p4-w12_4xb8-13k_duts-384x384.py',
+           cfg_options=dict())
+select = dict(extra_args=['--mode', 'hard', '--nproc', '8'])
+segment = dict(
+    config='configs/seg/deeplabv3plus_s269-d8_4xb4-20k_voc12aug-pseudo-512x512.py',
+    cfg_options=dict())
+report = dict(num_samples=12)
