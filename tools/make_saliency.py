@@ -62,6 +62,7 @@ def build_saliency_model(config, checkpoint, device='cpu', flip=False,
     from mmengine.config import Config
     from mmengine.dataset import Compose
     from mmengine.model import revert_sync_batchnorm
+    from mmengine.runner import load_checkpoint
     from mmseg.apis import init_model
 
     import mmwsss  # noqa: F401  (registers components)
@@ -74,8 +75,18 @@ def build_saliency_model(config, checkpoint, device='cpu', flip=False,
         cfg.model.test_cfg.flip = True
     if not osp.isfile(checkpoint):
         raise FileNotFoundError(f'checkpoint not found: {checkpoint}')
-    model = init_model(cfg, checkpoint, device=device)
-    model = revert_sync_batchnorm(model)
+    model = init_model(cfg, None, device='cpu')
+    # strict: a checkpoint of another architecture (e.g. trained without
+    # the edge branch) must not leave layers silently at random
+    try:
+        ckpt = load_checkpoint(model, checkpoint, map_location='cpu',
+                               strict=True)
+    except RuntimeError as e:
+        raise ValueError(f'{checkpoint} does not match the model of {config} '
+                         f'(pass the same --cfg-options as in training): '
+                         f'{str(e)[:1500]}') from e
+    model.dataset_meta = ckpt.get('meta', {}).get('dataset_meta')
+    model = revert_sync_batchnorm(model).to(device).eval()
     if getattr(model.decode_head, 'out_channels', None) != 1:
         raise ValueError(f'{config}: not a saliency model (the decode head '
                          'must have out_channels=1)')

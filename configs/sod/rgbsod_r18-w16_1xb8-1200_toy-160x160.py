@@ -49,7 +49,7 @@ train_pipeline = [
         keep_ratio=True),
     dict(type='RandomCrop', crop_size=crop_size),
     dict(type='RandomFlip', prob=0.5),
-    dict(type='GenerateEdgeTarget', radius=1),
+    dict(type='GenerateEdgeTarget', radius=2),
     dict(type='PackSegInputs')
 ]
 test_pipeline = [

@@ -1,6 +1,7 @@
 """Top-down decoder of PATM blocks for salient object detection."""
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 from mmcv.cnn import ConvModule, build_norm_layer
 from mmseg.models.decode_heads.decode_head import BaseDecodeHead
 from mmseg.models.utils import resize
@@ -15,8 +16,9 @@ class PATMHead(BaseDecodeHead):
 
     Level 4 (the coarsest input) goes through PATM blocks; each finer level
     ``i`` takes the transposed-conv (k=2, s=2) upsampling of level ``i+1``,
-    concatenates it with its own input (and, at level 1, with the edge
-    features of the neck), fuses with a 1x1 conv and applies PATM blocks. A
+    concatenates it with its own input (and, at the levels of
+    ``edge_levels``, with the neck's edge features resized to that level),
+    fuses with a 1x1 conv and applies PATM blocks. A
     1x1 classifier on every level gives side outputs; the level-1 one
     (``conv_seg``) is the saliency logit, resized to the input size by
     ``predict``. With ``out_channels=1`` mmseg's segmentors turn it into
@@ -35,8 +37,10 @@ class PATMHead(BaseDecodeHead):
         in_index (Sequence[int]): the 4 inputs, fine to coarse.
         num_blocks (int): PATM blocks per level.
         mlp_ratio (float), kernel_size (int), drop_path (float): PATM blocks.
-        edge_feat_index (int, optional): index of the neck's edge features,
-            concatenated at level 1; ``edge_channels`` their width.
+        edge_feat_index (int, optional): index of the neck's edge features;
+            ``edge_channels`` their width.
+        edge_levels (Sequence[int]): decoder levels (0 = finest .. 2) that
+            concatenate the edge features. Default (0, 1, 2).
         edge_logit_index (int, optional): index of the neck's edge logit,
             supervised by ``loss_edge``.
         side_loss_weights (Sequence[float]): weights of the level 2-4 side
@@ -56,6 +60,7 @@ class PATMHead(BaseDecodeHead):
                  drop_path=0.0,
                  edge_feat_index=None,
                  edge_channels=None,
+                 edge_levels=(0, 1, 2),
                  edge_logit_index=None,
                  side_loss_weights=(0.5, 0.25, 0.125),
                  loss_edge=None,
@@ -71,7 +76,12 @@ class PATMHead(BaseDecodeHead):
             raise ValueError('side_loss_weights: one weight per level 2-4')
         if (edge_feat_index is None) != (edge_channels is None):
             raise ValueError('give edge_feat_index and edge_channels together')
+        if not set(edge_levels) <= {0, 1, 2}:
+            raise ValueError(f'edge_levels must be within (0, 1, 2), got '
+                             f'{edge_levels}')
         self.edge_feat_index = edge_feat_index
+        self.edge_levels = (tuple(edge_levels)
+                            if edge_feat_index is not None else ())
         self.edge_logit_index = edge_logit_index
         self.side_loss_weights = tuple(side_loss_weights)
         norm_cfg = self.norm_cfg or dict(type='BN')
@@ -85,7 +95,8 @@ class PATMHead(BaseDecodeHead):
                 nn.ConvTranspose2d(channels, channels, 2, stride=2),
                 build_norm_layer(norm_cfg, channels)[1], nn.ReLU(inplace=True))
             for _ in range(3))
-        fuse_in = [2 * channels + (edge_channels or 0)] + [2 * channels] * 2
+        fuse_in = [2 * channels + (edge_channels or 0) *
+                   (lvl in self.edge_levels) for lvl in range(3)]
         self.fuses = nn.ModuleList(
             ConvModule(c, channels, 1, **conv_kw) for c in fuse_in)
         self.patm_stages = nn.ModuleList(
@@ -115,17 +126,24 @@ class PATMHead(BaseDecodeHead):
                 up = resize(up, size=feats[lvl].shape[2:], mode='bilinear',
                             align_corners=self.align_corners)
             parts = [feats[lvl], up]
-            if lvl == 0 and self.edge_feat_index is not None:
-                edge_feat = inputs[self.edge_feat_index]
-                if edge_feat.shape[2:] != up.shape[2:]:
-                    edge_feat = resize(edge_feat, size=up.shape[2:],
-                                       mode='bilinear',
-                                       align_corners=self.align_corners)
-                parts.append(edge_feat)
+            if lvl in self.edge_levels:
+                parts.append(self._edge_at(inputs[self.edge_feat_index],
+                                           up.shape[2:]))
             d = self.patm_stages[lvl](self.fuses[lvl](torch.cat(parts, 1)))
         edge = (inputs[self.edge_logit_index]
                 if self.edge_logit_index is not None else None)
         return self.cls_seg(d), sides, edge
+
+    def _edge_at(self, edge_feat, size):
+        """Edge features at a level's size: average-pooled when smaller
+        (no aliasing of thin edges), bilinear otherwise."""
+        size = tuple(size)
+        if tuple(edge_feat.shape[2:]) == size:
+            return edge_feat
+        if size[0] <= edge_feat.shape[2] and size[1] <= edge_feat.shape[3]:
+            return F.adaptive_avg_pool2d(edge_feat, size)
+        return resize(edge_feat, size=size, mode='bilinear',
+                      align_corners=self.align_corners)
 
     def forward(self, inputs):
         return self.forward_all(inputs)[0]
