@@ -6,6 +6,7 @@ scores are known."""
 import importlib.util
 import json
 import os.path as osp
+import sys
 
 import numpy as np
 import pytest
@@ -142,6 +143,7 @@ def load_tool(name):
     spec = importlib.util.spec_from_file_location(
         f'tool_{name}', osp.join(REPO, 'tools', f'{name}.py'))
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module   # picklable functions for worker pools
     spec.loader.exec_module(module)
     return module
 

@@ -15,8 +15,10 @@ protocol (see :func:`mmwsss.cam.multiscale_cam`), and stored as
 [0, 1], image size). Each file is written atomically and images whose file
 exists are skipped, so a killed run resumes where it stopped; under torchrun
 every rank takes every world_size-th image. Each image is computed alone (a
-batch of the image and its mirror per scale), so the files do not depend on
-the number of processes.
+batch of the image and its mirror per scale) with a fixed number of CPU
+threads (``--threads``, default 1), so the files are byte-identical whatever
+the number of processes or an interruption (oneDNN's convolution results
+depend on the thread count). On CPU, scale out with torchrun processes.
 """
 import argparse
 import os
@@ -58,6 +60,10 @@ def parse_args(argv=None):
     parser.add_argument('--device', default=None,
                         help='cpu / cuda (default: cuda if available; under '
                         'torchrun cuda:LOCAL_RANK)')
+    parser.add_argument('--threads', type=int, default=1,
+                        help='torch CPU threads per process (default 1; the '
+                        'files are byte-identical between runs with the same '
+                        'value)')
     parser.add_argument('--cfg-options', nargs='+', default=None,
                         help='override config settings, key=value')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm',
@@ -174,6 +180,7 @@ def main(argv=None):
         ns = argparse.Namespace()
         DictAction(option_strings=[], dest='o')(None, ns, args.cfg_options)
         cfg_options = ns.o
+    torch.set_num_threads(max(1, args.threads))
     init_tool_dist(args.launcher)
     if args.device is None:
         args.device = (f'cuda:{int(os.environ.get("LOCAL_RANK", 0))}'

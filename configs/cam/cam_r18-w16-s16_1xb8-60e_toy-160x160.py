@@ -1,7 +1,10 @@
 # Stage 1 on the procedural toy data (tools/make_toy_data.py), CPU, minutes:
-# a narrow ResNet-18 (32 stem/base channels, widths 32-256) trained from
-# scratch (no ImageNet weights offline), output stride 8 (layer3/layer4
-# dilated 2/4) so CAMs are 20x20 at 160 px. Same CAMHead as the VOC configs.
+# a narrow ResNet-18 (16 stem/base channels: widths 16-128) trained from
+# scratch (no ImageNet weights offline), output stride 16 (layer4 dilated
+# instead of strided: CAMs 10x10 at 160 px, 20x20 at make_cam's scale 2.0).
+# Same CAMHead and image-level dataset as the VOC configs; whole images
+# (mild rescale + flip, padded, never cropped: a crop could cut an object
+# off and leave a wrong image-level label).
 #
 # Set the data root on the command line, e.g.
 #   --cfg-options train_dataloader.dataset.data_root=<toy>/VOC2012 \
@@ -12,7 +15,7 @@ _base_ = './cam_r50-s16_1xb16-5e_voc12aug-512x512.py'
 data_root = 'data/toy/VOC2012'
 classes = ('ball', 'box', 'star', 'train', 'bottle', 'chair')
 num_classes = len(classes)
-crop_size = 128
+img_size = 160
 
 data_preprocessor = dict(num_classes=num_classes)
 model = dict(
@@ -21,25 +24,25 @@ model = dict(
         _delete_=True,
         type='ResNet',
         depth=18,
-        stem_channels=32,
-        base_channels=32,
+        stem_channels=16,
+        base_channels=16,
         num_stages=4,
-        strides=(1, 2, 1, 1),
-        dilations=(1, 1, 2, 4),
+        strides=(1, 2, 2, 1),
+        dilations=(1, 1, 1, 2),
         out_indices=(3, ),
         style='pytorch',
         init_cfg=[
             dict(type='Kaiming', layer=['Conv2d']),
             dict(type='Constant', val=1, layer=['_BatchNorm'])
         ]),
-    head=dict(num_classes=num_classes, in_channels=256))
+    head=dict(num_classes=num_classes, in_channels=128))
 
 train_pipeline = [
     dict(type='LoadImageFromFile'),
-    dict(type='RandomResize', scale=(160, 160), ratio_range=(0.7, 1.3),
-         keep_ratio=True),
+    dict(type='RandomResize', scale=(img_size, img_size),
+         ratio_range=(0.8, 1.0), keep_ratio=True),
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-    dict(type='RandomCrop', crop_size=crop_size, pad_if_needed=True,
+    dict(type='RandomCrop', crop_size=img_size, pad_if_needed=True,
          pad_val=(124, 116, 104)),
     dict(type='PackInputs'),
 ]
@@ -48,7 +51,7 @@ test_pipeline = [
     dict(type='PackInputs'),
 ]
 train_dataloader = dict(
-    batch_size=16,
+    batch_size=8,
     num_workers=1,
     dataset=dict(
         data_root=data_root,
@@ -63,19 +66,19 @@ val_dataloader = dict(
         pipeline=test_pipeline))
 test_dataloader = val_dataloader
 
-max_epochs = 30
+max_epochs = 60
 optim_wrapper = dict(
     _delete_=True,
     optimizer=dict(type='AdamW', lr=2e-3, weight_decay=1e-4),
     paramwise_cfg=dict(custom_keys={'head': dict(lr_mult=10.0)}))
 param_scheduler = [
-    dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=20),
+    dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=50),
     dict(type='PolyLR', power=0.9, eta_min=0.0, by_epoch=True, begin=0,
          end=max_epochs, convert_to_iter_based=True),
 ]
-train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=10)
-auto_scale_lr = dict(base_batch_size=16, enable=False)
+train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=20)
+auto_scale_lr = dict(base_batch_size=8, enable=False)
 default_hooks = dict(
-    logger=dict(type='LoggerHook', interval=10),
-    checkpoint=dict(type='CheckpointHook', interval=10, max_keep_ckpts=1))
+    logger=dict(type='LoggerHook', interval=20),
+    checkpoint=dict(type='CheckpointHook', interval=20, max_keep_ckpts=1))
 randomness = dict(seed=0)
