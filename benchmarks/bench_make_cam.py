@@ -11,9 +11,9 @@ IRN's scales (1.0, 0.5, 1.5, 2.0) x flip, in this process, with the same
 number of CPU threads, alternately, ``--repeats`` times:
 
 * **plain**: for every image, every scale and every flip one forward pass of
-  the single image, the ReLU maps of *all* classes upsampled to the image and
-  summed, normalised, saved as an IRN-style float32 array of all classes
-  (``np.save``);
+  the single image, the ReLU maps of *all* classes upsampled (IRN's strided
+  size, cropped to the image) and summed, normalised, saved as an IRN-style
+  float32 array of all classes (``np.save``);
 * **tool**: ``tools/make_cam.py`` (``main(argv)``, model loading included):
   image and mirror in one batch per scale, only the present classes
   upsampled, float16 maps of the present classes in a compressed ``.npz``.
@@ -25,7 +25,6 @@ float32 array of all classes, and IRN's own ``.npy`` (float32 maps of the
 present classes at image size plus the strided maps). Nothing is asserted.
 """
 import argparse
-import glob
 import importlib.util
 import json
 import os
@@ -42,7 +41,7 @@ import torch.nn.functional as F
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 DEFAULT_CFG = osp.join(REPO, 'configs', 'cam',
-                       'cam_r18-w16-s16_1xb8-60e_toy-160x160.py')
+                       'cam_r18-w16-s8_1xb8-40e_toy-160x160.py')
 SCALES = (1.0, 0.5, 1.5, 2.0)
 
 
@@ -105,6 +104,10 @@ def random_checkpoint(config, num_classes, path):
     from mmpretrain.registry import MODELS
     torch.manual_seed(0)
     model = MODELS.build(cfg.model)
+    import logging
+
+    from mmengine.logging import MMLogger
+    MMLogger.get_current_instance().setLevel(logging.ERROR)
     model.init_weights()
     torch.save(dict(state_dict=model.state_dict(), meta={}), path)
     return [f'model.head.num_classes={num_classes}',
@@ -128,6 +131,7 @@ def plain_loop(make_cam, args, cfg_options, ids, labels, out):
             x = model.prepare(bgr)
             h, w = x.shape[-2:]
             total = torch.zeros(1, model.num_classes, h, w)
+            up = None
             for s in SCALES:
                 size = (int(round(h * s)), int(round(w * s)))
                 xs = F.interpolate(x, size=size, mode='bilinear',
@@ -137,8 +141,12 @@ def plain_loop(make_cam, args, cfg_options, ids, labels, out):
                         xs.flip(-1) if flip else xs))
                     if flip:
                         cam = cam.flip(-1)
-                    total += F.interpolate(cam, size=(h, w), mode='bilinear',
-                                           align_corners=False)
+                    if up is None:  # IRN: the strided-up size, then crop
+                        stride = -(-h // cam.shape[-2])
+                        up = (-(-h // stride) * stride,
+                              -(-w // stride) * stride)
+                    total += F.interpolate(cam, size=up, mode='bilinear',
+                                           align_corners=False)[..., :h, :w]
             total /= total.flatten(2).max(-1)[0][..., None, None] + 1e-5
             np.save(osp.join(out, img_id + '.npy'),
                     total[0].numpy().astype(np.float32))
@@ -220,11 +228,12 @@ def main(argv=None):
         print(f'  make_cam.py  : {result["tool_s_per_image"]:.3f} s/image')
         print(f'  ratio plain / tool: {result["ratio_plain_over_tool"]:.2f}')
         print(f'  max |CAM difference| (present classes): {diff:.2e}')
-        print(f'  bytes/image: tool {b["tool_npz_float16_present"]:.0f}, '
-              f'float32 all classes {b["float32_all_classes"]:.0f} '
-              f'({b["float32_all_classes"] / b["tool_npz_float16_present"]:.1f}'
-              f'x), IRN float32 present {b["irn_npy_float32_present"]:.0f} '
-              f'({b["irn_npy_float32_present"] / b["tool_npz_float16_present"]:.1f}x)')
+        tool_b = b['tool_npz_float16_present']
+        print(f'  bytes/image: tool {tool_b:.0f}, float32 all classes '
+              f'{b["float32_all_classes"]:.0f} '
+              f'({b["float32_all_classes"] / tool_b:.1f}x), IRN float32 '
+              f'present {b["irn_npy_float32_present"]:.0f} '
+              f'({b["irn_npy_float32_present"] / tool_b:.1f}x)')
         if args.out_json:
             with open(args.out_json, 'w') as f:
                 json.dump(result, f, indent=2)

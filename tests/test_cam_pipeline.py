@@ -24,7 +24,7 @@ from mmwsss.cam import (cam_scores_with_background, pixel_adaptive_refine,
 from mmwsss.utils import load_cam_npz, load_cls_labels, read_image_list
 from mmwsss.utils.io import TOY_CLASSES
 
-TOY_CFG = 'configs/cam/cam_r18-w16-s16_1xb8-60e_toy-160x160.py'
+TOY_CFG = 'configs/cam/cam_r18-w16-s8_1xb8-40e_toy-160x160.py'
 
 
 def load_tool(name):
@@ -84,6 +84,13 @@ def test_classifier_validates_with_multilabel_metrics(classifier):
 
 
 def test_image_label_dataset(toy_root):
+    # earlier tests may leave another default scope (e.g. mmseg) behind
+    from mmengine.registry import DefaultScope
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        _check_image_label_dataset(toy_root)
+
+
+def _check_image_label_dataset(toy_root):
     from mmpretrain.registry import DATASETS
     voc = osp.join(toy_root, 'VOC2012')
     table = load_cls_labels(osp.join(voc, 'cls_labels.npy'))

@@ -108,17 +108,74 @@ def test_dataset_base_drops_into_upstream_model_base(tmp_path):
     assert cfg.tta_pipeline[1].type == 'TestTimeAug'
 
 
-def test_fused_online_base_config():
+def test_fused_online_base_config(toy_root, tmp_path):
+    """voc12aug_pseudo_fused_online.py: the selector runs on the loaded
+    pseudo-label before any geometric change. On the toy data with
+    pseudo-labels = GT objects shrunk by erosion and saliency = the GT
+    foreground, every single-class image gets its object back from the
+    saliency map; multi-class images pass through unchanged."""
+    import cv2
+    import numpy as np
+    from mmseg.registry import DATASETS
+
+    from mmwsss.selector import save_norms
+    from mmwsss.utils.io import (load_label_png, read_image_list,
+                                 save_grey_png, save_label_png)
+    from mmwsss.utils.labels import load_cls_labels
+
     cfg = Config.fromfile(osp.join(
         REPO, 'configs/_base_/datasets/voc12aug_pseudo_fused_online.py'))
     steps = [t['type'] for t in cfg.train_dataloader.dataset.pipeline]
-    # the selector runs on the loaded label, before any geometric change
     assert steps[:5] == ['LoadImageFromFile', 'LoadAnnotations',
                          'LoadSaliencyMap', 'LoadImageLevelLabel',
                          'SelectorFusion']
     assert cfg.train_dataloader.dataset.pipeline[4].mode == 'hard'
     assert cfg.val_dataloader.dataset.pipeline == cfg.test_pipeline
-    missing = [t for t in ('LoadSaliencyMap', 'LoadImageLevelLabel',
-                           'SelectorFusion') if TRANSFORMS.get(t) is None]
+    missing = [t for t in steps[2:5] if TRANSFORMS.get(t) is None]
     if missing:
         pytest.skip(f'selector transforms not registered yet: {missing}')
+
+    voc = osp.join(toy_root, 'VOC2012')
+    ann = osp.join(voc, 'ImageSets/Segmentation/train.txt')
+    pseudo, sal = tmp_path / 'pseudo', tmp_path / 'sal'
+    gts = {}
+    for img_id in read_image_list(ann):
+        gt = load_label_png(osp.join(voc, 'SegmentationClassAug',
+                                     img_id + '.png'))
+        fg = ((gt > 0) & (gt < 255)).astype(np.uint8)
+        shrunk = cv2.erode(fg, np.ones((5, 5), np.uint8))
+        lab = np.where(shrunk == 1, gt, np.where(gt == 255, 255, 0))
+        save_label_png(str(pseudo / f'{img_id}.png'), lab.astype(np.uint8))
+        save_grey_png(str(sal / f'{img_id}.png'), fg * 255)
+        gts[img_id] = (gt, lab)
+    norms = tmp_path / 'norms.json'
+    save_norms(str(norms), dict(norms=[1.0] * 6, mean_rms=[1.0] * 6,
+                                image_count=[1] * 6))
+    dataset = cfg.train_dataloader.dataset
+    dataset.update(data_root=voc, ann_file=ann,
+                   metainfo=dict(classes=TOY_CLASSES))
+    dataset.data_prefix.seg_map_path = str(pseudo)
+    dataset.pipeline[2].sal_dir = str(sal)
+    dataset.pipeline[3].cls_labels_file = osp.join(voc, 'cls_labels.npy')
+    dataset.pipeline[4].norms_file = str(norms)
+    init_default_scope('mmseg')
+    ds = DATASETS.build(dataset)
+    assert tuple(ds[0]['inputs'].shape) == (3, 512, 512)  # full pipeline
+    ds.pipeline.transforms = ds.pipeline.transforms[:5]  # up to the fusion
+    cls_labels = load_cls_labels(osp.join(voc, 'cls_labels.npy'))
+    replaced = 0
+    for i in range(len(ds)):
+        res = ds.pipeline(ds.get_data_info(i))
+        img_id = osp.splitext(osp.basename(res['img_path']))[0]
+        gt, lab = gts[img_id]
+        fused = res['gt_seg_map']
+        present = np.flatnonzero(cls_labels[img_id]) + 1
+        obj = (gt > 0) & (gt < 255)
+        # IoU of the shrunk class region with the saliency mask
+        iou = ((lab > 0) & (lab < 255)).sum() / max(obj.sum(), 1)
+        if len(present) == 1 and iou > 0.45:  # selector: o > t0 = 0.4
+            assert (fused[obj] == present[0]).all(), img_id
+            replaced += 1
+        elif len(present) > 1 or iou < 0.35:
+            np.testing.assert_array_equal(fused, lab, err_msg=img_id)
+    assert replaced >= 5

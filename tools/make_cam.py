@@ -1,8 +1,8 @@
 """Stage 2: multi-scale + flip CAMs of a split, one ``<id>.npz`` per image.
 
-    python tools/make_cam.py CONFIG CHECKPOINT --data-root D --split train_aug \
-        --out work/cams [--scales 1.0 0.5 1.5 2.0] [--no-flip] \
-        [--cls-labels F | --labels-from-mask] [--device cpu]
+    python tools/make_cam.py CONFIG CHECKPOINT --data-root D \
+        --split train_aug --out work/cams [--scales 1.0 0.5 1.5 2.0] \
+        [--no-flip] [--cls-labels F | --labels-from-mask] [--device cpu]
 
     # several processes (GPUs, or CPU processes with gloo):
     torchrun --nproc_per_node 2 tools/make_cam.py ... --launcher pytorch

@@ -26,6 +26,6 @@ sod = dict(config='configs/sod/rgbsod_r18-w16_1xb8-1200_toy-160x160.py',
 select = dict(extra_args=['--mode', 'hard'])
 # stage 6: the segmenter, trained once on CAM labels, once on fused labels
 segment = dict(
-    config='configs/seg/deeplabv3plus_r18w32-d16_1xb8-400_toy-pseudo-128x128.py',
+    config='configs/seg/deeplabv3plus_r18w32-d16_1xb8-1200_toy-pseudo-64x64.py',
     cfg_options=dict())
 report = dict(num_samples=8)
