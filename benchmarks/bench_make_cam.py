@@ -41,7 +41,7 @@ import torch.nn.functional as F
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 DEFAULT_CFG = osp.join(REPO, 'configs', 'cam',
-                       'cam_r18-w16-s8_1xb8-40e_toy-160x160.py')
+                       'cam_r18-w16-s16_1xb8-60e_toy-160x160.py')
 SCALES = (1.0, 0.5, 1.5, 2.0)
 
 

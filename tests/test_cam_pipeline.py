@@ -24,7 +24,7 @@ from mmwsss.cam import (cam_scores_with_background, pixel_adaptive_refine,
 from mmwsss.utils import load_cam_npz, load_cls_labels, read_image_list
 from mmwsss.utils.io import TOY_CLASSES
 
-TOY_CFG = 'configs/cam/cam_r18-w16-s8_1xb8-40e_toy-160x160.py'
+TOY_CFG = 'configs/cam/cam_r18-w16-s16_1xb8-60e_toy-160x160.py'
 
 
 def load_tool(name):

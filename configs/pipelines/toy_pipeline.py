@@ -13,7 +13,7 @@ data = dict(
 )
 
 # stage 1: the CAM classifier (mmpretrain scope)
-classify = dict(config='configs/cam/cam_r18-w16-s8_1xb8-40e_toy-160x160.py',
+classify = dict(config='configs/cam/cam_r18-w16-s16_1xb8-60e_toy-160x160.py',
                 cfg_options=dict())
 # stage 2: CAMs (scales 1.0, 0.5, 1.5, 2.0 x flip)
 cam = dict(extra_args=[])
