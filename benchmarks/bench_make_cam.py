@@ -15,8 +15,9 @@ number of CPU threads, alternately, ``--repeats`` times:
   size, cropped to the image) and summed, normalised, saved as an IRN-style
   float32 array of all classes (``np.save``);
 * **tool**: ``tools/make_cam.py`` (``main(argv)``, model loading included):
-  image and mirror in one batch per scale, only the present classes
-  upsampled, float16 maps of the present classes in a compressed ``.npz``.
+  image and mirror in one batch per scale, NHWC (channels-last) tensors on
+  CPU, only the present classes upsampled, float16 maps of the present
+  classes in a compressed ``.npz``.
 
 Prints the time per image of both and their ratio (plain / tool, > 1 means
 the tool is faster), the largest difference between the two CAMs of the
@@ -123,6 +124,8 @@ def plain_loop(make_cam, args, cfg_options, ids, labels, out):
         DictAction(option_strings=[], dest='o')(None, ns, cfg_options)
         opts = ns.o
     model = make_cam.CAMModel(args.config, args.checkpoint, 'cpu', opts)
+    # a plain loop: the model as built (NCHW), called directly
+    net = model.model.to(memory_format=torch.contiguous_format)
     os.makedirs(out, exist_ok=True)
     with torch.no_grad():
         for img_id in ids:
@@ -137,8 +140,8 @@ def plain_loop(make_cam, args, cfg_options, ids, labels, out):
                 xs = F.interpolate(x, size=size, mode='bilinear',
                                    align_corners=False)
                 for flip in (False, True):
-                    cam = F.relu(model.cam_logits(
-                        xs.flip(-1) if flip else xs))
+                    cam = F.relu(net.head.cam_logits(net.extract_feat(
+                        xs.flip(-1) if flip else xs)))
                     if flip:
                         cam = cam.flip(-1)
                     if up is None:  # IRN: the strided-up size, then crop

@@ -45,13 +45,23 @@ def _proc_status(key):
     raise KeyError(key)
 
 
+def resolve_config(config):
+    """``'mmseg::path'`` -> the config file shipped with mmseg."""
+    if '::' in config:
+        import importlib
+        package, path = config.split('::', 1)
+        root = osp.dirname(importlib.import_module(package).__file__)
+        config = osp.join(root, '.mim', 'configs', path)
+    return config
+
+
 def build_model(config, size):
     import mmwsss  # noqa: F401
     from mmengine.config import Config
     from mmengine.model import revert_sync_batchnorm
     from mmengine.registry import init_default_scope
     from mmseg.registry import MODELS
-    cfg = Config.fromfile(config)
+    cfg = Config.fromfile(resolve_config(config))
     init_default_scope('mmseg')
     model_cfg = cfg.model
     model_cfg.backbone.init_cfg = None

@@ -18,7 +18,7 @@ def test_toy_pipeline_end_to_end(tmp_path):
             f'data.voc_root={toy}/VOC2012', f'data.duts_root={toy}/DUTS']
     run_tool(*args, timeout=1800)
     manifest = json.load(open(work / 'manifest.json'))['stages']
-    assert tuple(manifest) == STAGES
+    assert set(manifest) == set(STAGES)
     assert all(s['status'] == 'done' for s in manifest.values())
     m = {k: v['metrics'] for k, v in manifest.items()}
     assert 'multi-label/mAP' in m['classify']

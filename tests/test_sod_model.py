@@ -16,9 +16,9 @@ from mmengine.structures import PixelData
 from conftest import REPO
 
 SWIN_TOY_CFG = osp.join(REPO, 'configs', 'sod',
-                        'rgbsod_swin-tiny-p4-w5_1xb8-1200_toy-160x160.py')
+                        'rgbsod_swin-tiny-p4-w5_1xb8-800_toy-160x160.py')
 R18_TOY_CFG = osp.join(REPO, 'configs', 'sod',
-                       'rgbsod_r18-w16_1xb8-1200_toy-160x160.py')
+                       'rgbsod_r18-w16_1xb8-800_toy-160x160.py')
 
 
 def build(cfg_model):

@@ -15,7 +15,7 @@ from PIL import Image
 from conftest import REPO, VOC_REAL_MINI, run_tool
 
 TOY_CFG = osp.join(REPO, 'configs', 'sod',
-                   'rgbsod_r18-w16_1xb8-1200_toy-160x160.py')
+                   'rgbsod_r18-w16_1xb8-800_toy-160x160.py')
 REAL_IDS = ['2011_000003', '2011_000006', '2011_000025', '2011_003066']
 
 

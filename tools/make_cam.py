@@ -126,6 +126,10 @@ class CAMModel:
         load_checkpoint(model, checkpoint, map_location='cpu', logger='silent')
         self.model = model.to(device).eval()
         self.device = device
+        # oneDNN runs these convolutions faster on NHWC tensors
+        self.channels_last = torch.device(device).type == 'cpu'
+        if self.channels_last:
+            self.model.to(memory_format=torch.channels_last)
         self.num_classes = model.head.num_classes
         pre = model.data_preprocessor
         self.to_rgb = bool(getattr(pre, '_channel_conversion', False))
@@ -146,9 +150,11 @@ class CAMModel:
 
     def cam_logits(self, batch):
         """Raw class maps ``W * X`` of a batch (B x C x h x w)."""
+        if self.channels_last:
+            batch = batch.contiguous(memory_format=torch.channels_last)
         return self.model.head.cam_logits(self.model.extract_feat(batch))
 
-    @torch.no_grad()
+    @torch.inference_mode()
     def __call__(self, bgr, keys, scales=(1.0, 0.5, 1.5, 2.0), flip=True):
         from mmwsss.cam import multiscale_cam
         cams = multiscale_cam(self.cam_logits, self.prepare(bgr), keys,

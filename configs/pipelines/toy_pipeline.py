@@ -20,7 +20,7 @@ cam = dict(extra_args=[])
 # stage 3: expansion; bg_thr='best' takes the best threshold of the CAM sweep
 expand = dict(bg_thr='best', extra_args=['--refine', 'par'])
 # stage 4: the RGB-SOD net (mmseg scope)
-sod = dict(config='configs/sod/rgbsod_r18-w16_1xb8-1200_toy-160x160.py',
+sod = dict(config='configs/sod/rgbsod_r18-w16_1xb8-800_toy-160x160.py',
            cfg_options=dict())
 # stage 5: the selector
 select = dict(extra_args=['--mode', 'hard'])

@@ -1,8 +1,8 @@
-# The toy SOD demo (rgbsod_r18-w16_1xb8-1200_toy-160x160.py) with a very
+# The toy SOD demo (rgbsod_r18-w16_1xb8-800_toy-160x160.py) with a very
 # small Swin encoder (embed 32, depths 1-1-2-1, window 5): the same family
 # as the paper-scale configs, trainable on CPU. From scratch it learns more
 # slowly than the thin ResNet of the demo (numbers in docs/sod.md).
-_base_ = ['./rgbsod_r18-w16_1xb8-1200_toy-160x160.py']
+_base_ = ['./rgbsod_r18-w16_1xb8-800_toy-160x160.py']
 img_scale = (160, 160)
 model = dict(
     backbone=dict(

@@ -4,7 +4,7 @@
 # as the paper-scale Swin configs, on a thin ResNet-18 (16 base channels):
 # without pretrained weights a small CNN learns this task much faster than
 # a small Swin (see docs/sod.md and the Swin variant
-# rgbsod_swin-tiny-p4-w5_1xb8-1200_toy-160x160.py).
+# rgbsod_swin-tiny-p4-w5_1xb8-800_toy-160x160.py).
 #
 # Set the data folder from the command line (the resolved keys):
 #   --cfg-options train_dataloader.dataset.data_root=<toy>/DUTS \
@@ -71,7 +71,7 @@ val_dataloader = dict(
     dataset=dict(data_root=data_root, pipeline=test_pipeline))
 test_dataloader = val_dataloader
 
-max_iters = 1200
+max_iters = 800
 optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(
@@ -85,7 +85,7 @@ param_scheduler = [
          by_epoch=False)
 ]
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters,
-                 val_interval=max_iters // 2)
+                 val_interval=max_iters)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 default_hooks = dict(
@@ -93,7 +93,7 @@ default_hooks = dict(
     logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
     param_scheduler=dict(type='ParamSchedulerHook'),
     checkpoint=dict(type='CheckpointHook', by_epoch=False,
-                    interval=max_iters // 3, max_keep_ckpts=1),
+                    interval=max_iters // 2, max_keep_ckpts=1),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     visualization=dict(type='SegVisualizationHook'))
 randomness = dict(seed=0)
