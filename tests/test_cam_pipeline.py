@@ -140,9 +140,11 @@ def test_make_cam_files(cams, classifier):
         assert cam.shape == (len(keys), size[1], size[0])
         assert cam.min() >= 0 and cam.max() <= 1
         peaks += cam.reshape(len(keys), -1).max(1).tolist()
-    # each map is divided by its maximum (+1e-5): peaks at ~1 unless the
-    # class has (almost) no positive evidence yet
-    assert np.mean(np.array(peaks) > 0.99) > 0.5, peaks
+    # each map is divided by its maximum (+1e-5): peaks at ~1, or all zero
+    # where a class has no positive evidence yet (a barely trained model)
+    peaks = np.array(peaks)
+    assert (peaks > 0).any()
+    assert np.mean(peaks[peaks > 0] > 0.99) > 0.5, peaks
 
 
 def test_make_cam_two_ranks_and_resume_are_byte_identical(
