@@ -227,3 +227,37 @@ def test_eval_cam_and_pseudo_labels(cams, classifier, tmp_path):
     # without refinement the labels are exactly the CAM evaluation's labels
     assert results['none']['mIoU'] == pytest.approx(data['mIoU'])
     assert results['none']['class_names'] == list(TOY_CLASSES)
+
+
+def test_voc_configs_run_on_real_voc_images():
+    """The IRN-recipe configs: dataset + training pipeline on the real VOC
+    slice, one loss step of the ResNet-50 model (no ImageNet weights here)."""
+    from mmengine.config import Config
+    from mmengine.registry import DefaultScope
+    from mmpretrain.registry import DATASETS, MODELS
+    cfg = Config.fromfile(
+        osp.join(REPO, 'configs/cam/cam_r50-s16_1xb16-5e_voc12aug-512x512.py'))
+    r101 = Config.fromfile(osp.join(
+        REPO, 'configs/cam/cam_r101-s16_1xb16-5e_voc12aug-512x512.py'))
+    assert r101.model.backbone.depth == 101
+    assert cfg.model.backbone.strides == (1, 2, 2, 1)   # output stride 16
+    assert cfg.optim_wrapper.paramwise_cfg.custom_keys.head.lr_mult == 10
+    assert cfg.train_cfg.max_epochs == 5
+    assert cfg.train_dataloader.batch_size == 16
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        ds_cfg = cfg.train_dataloader.dataset
+        ds_cfg.update(data_root=VOC_REAL_MINI, split='mini')
+        ds = DATASETS.build(ds_cfg)
+        sample = ds[0]
+        assert tuple(sample['inputs'].shape) == (3, 512, 512)
+        assert sample['data_samples'].gt_label.tolist() == [4, 14]
+        model = MODELS.build(cfg.model)
+        model.train()
+        data = model.data_preprocessor(
+            dict(inputs=[sample['inputs']],
+                 data_samples=[sample['data_samples']]), training=True)
+        losses = model(**data, mode='loss')
+        assert torch.isfinite(losses['loss'])
+        feats = model.extract_feat(data['inputs'])
+        assert feats[-1].shape[-2:] == (32, 32)            # 512 / 16
+        assert model.head.cam_logits(feats).shape == (1, 20, 32, 32)

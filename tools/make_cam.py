@@ -107,7 +107,7 @@ class CAMModel:
     """A stage-1 classifier as a function image (BGR uint8) -> CAMs."""
 
     def __init__(self, config, checkpoint, device='cpu', cfg_options=None):
-        from mmengine.config import Config, DictAction  # noqa: F401
+        from mmengine.config import Config
         from mmengine.registry import init_default_scope
         from mmengine.runner import load_checkpoint
 
