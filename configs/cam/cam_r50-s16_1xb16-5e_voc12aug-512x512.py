@@ -2,8 +2,9 @@
 # ResNet-50, output stride 16 (strides (2,2,2,1) counting the stem conv:
 # stem/2, max-pool/2, layer2/2, layer3/2, layer4/1), stem frozen, BN in eval
 # mode, bias-free 1x1 classifier (CAMHead) with 10x learning rate, SGD
-# lr 0.1 (momentum 0, as IRN's PolyOptimizer), weight decay 1e-4, poly
-# decay (power 0.9), batch 16, 5 epochs on VOC train_aug, 512 crops.
+# lr 0.1, weight decay 1e-4, no momentum (IRN's PolyOptimizer hands its
+# weight decay to SGD's momentum slot, so its momentum is 1e-4), poly decay
+# (power 0.9), batch 16, 5 epochs on VOC train_aug, 512 crops.
 _base_ = [
     '../_base_/datasets/voc12aug_cls-512x512.py',
     '../_base_/default_runtime_cls.py',
