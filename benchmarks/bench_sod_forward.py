@@ -1,7 +1,7 @@
 """Benchmark: one forward + backward of the RGB-SOD Swin-T model at 384 x 384
 on CPU, against mmseg's UPerNet on the same Swin-T backbone, same run.
 
-    python benchmarks/bench_sod_forward.py [--size 384] [--batch 1] \\
+    python benchmarks/bench_sod_forward.py [--size 384] [--batch 2] \\
         [--repeats 3] [--threads 2] [--summary-config CONFIG ...] \\
         [--out-json result.json]
 
@@ -15,7 +15,9 @@ before the timed passes, i.e. activations + gradients of one step.
 
 The reference is ``mmseg::swin/swin-tiny-patch4-window7-in1k-pre_upernet_
 8xb2-160k_ade20k-512x512.py`` (UPerHead + FCN auxiliary head) with 2
-classes. Reported: time and peak-memory ratios RGB-SOD / UPerNet.
+classes; batch 2 by default, because UPerNet's pooling module has BN on
+1x1 maps, which needs more than one image in training mode. Reported: time
+and peak-memory ratios RGB-SOD / UPerNet.
 ``--summary-config`` also prints, for each config given (e.g. the Swin-B
 one), the parameter counts per component and the feature shapes of a
 no-grad forward at ``--size`` (nothing is trained or downloaded). Nothing
@@ -179,7 +181,7 @@ def _run_child(extra, args):
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--size', type=int, default=384)
-    p.add_argument('--batch', type=int, default=1)
+    p.add_argument('--batch', type=int, default=2)
     p.add_argument('--repeats', type=int, default=3)
     p.add_argument('--threads', type=int, default=2)
     p.add_argument('--sod-config', default=SOD_T)
