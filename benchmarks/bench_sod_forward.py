@@ -10,8 +10,9 @@ build the model from its config (no pretrained weights), one warm-up
 forward/backward, then ``--repeats`` timed forward + loss + backward passes
 on a random batch with a random binary mask; the median wall time is kept.
 Peak memory is the growth of the process's peak RSS (``VmHWM``, reset
-through ``/proc/self/clear_refs`` after the warm-up, on Linux) over its RSS
-before the timed passes, i.e. activations + gradients of one step.
+through ``/proc/self/clear_refs`` on Linux) over its RSS once the model is
+built, before the first pass: activations, gradients and workspace of a
+training step.
 
 The reference is ``mmseg::swin/swin-tiny-patch4-window7-in1k-pre_upernet_
 8xb2-160k_ade20k-512x512.py`` (UPerHead + FCN auxiliary head) with 2
@@ -109,7 +110,6 @@ def measure(config, size, batch, repeats, threads):
         loss.backward()
         model.zero_grad(set_to_none=True)
 
-    step()  # warm-up
     rss0 = _proc_status('VmRSS')
     try:
         with open('/proc/self/clear_refs', 'w') as f:
@@ -117,6 +117,7 @@ def measure(config, size, batch, repeats, threads):
         reset = True
     except OSError:
         reset = False
+    step()  # warm-up (counted in the peak: freed memory stays mapped)
     times = []
     for _ in range(repeats):
         t0 = time.perf_counter()
