@@ -17,6 +17,7 @@ import os.path as osp
 
 import numpy as np
 import torch
+from mmengine.config import DictAction
 
 from mmwsss.utils.io import read_image_list, save_grey_png
 from mmwsss.utils.sharding import ShardedJob, get_dist_info, init_tool_dist
@@ -41,18 +42,12 @@ def parse_args(argv=None):
                         help='average with the horizontally flipped image')
     parser.add_argument('--device', default=None,
                         help='cpu or cuda (default: cuda when available)')
-    parser.add_argument('--cfg-options', nargs='+', default=None,
-                        help='config overrides, key=value')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='config overrides, key=value (the same as in '
+                        'training)')
     parser.add_argument('--launcher', default='none',
                         choices=['none', 'pytorch', 'slurm', 'mpi'])
     return parser.parse_args(argv)
-
-
-def _parse_cfg_options(items):
-    from mmengine.config import DictAction
-    ns = argparse.Namespace(opts=None)
-    DictAction(option_strings=[], dest='opts')(None, ns, items or [])
-    return ns.opts
 
 
 def build_saliency_model(config, checkpoint, device='cpu', flip=False,
@@ -131,7 +126,7 @@ def main(argv=None):
         device = f'cuda:{int(os.environ.get("LOCAL_RANK", 0))}'
     model, pipeline = build_saliency_model(
         args.config, args.checkpoint, device, args.flip,
-        _parse_cfg_options(args.cfg_options))
+        args.cfg_options)
     os.makedirs(args.out, exist_ok=True)
 
     def write_one(img_id):
