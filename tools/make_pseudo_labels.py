@@ -145,4 +145,6 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
+    from mmwsss.utils.sharding import close_dist
     main()
+    close_dist()

@@ -11,7 +11,7 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 import mmwsss  # noqa: F401  (registers components, applies compat fixes)
-from mmwsss.utils import adapt_config
+from mmwsss.utils import adapt_config, close_dist
 
 
 def parse_args():
@@ -86,6 +86,7 @@ def main():
     else:
         runner = RUNNERS.build(cfg)
     runner.test()
+    close_dist()  # a clean end for every rank (gloo aborts otherwise)
 
 
 if __name__ == '__main__':

@@ -33,6 +33,23 @@ def init_tool_dist(launcher):
     init_dist(launcher, backend='nccl' if torch.cuda.is_available() else 'gloo')
 
 
+def close_dist():
+    """Wait for every rank, then destroy the process group, if there is one.
+
+    Called at the end of each tool that may run under ``torchrun``: leaving a
+    gloo group to the interpreter's exit lets its threads be torn down while
+    another rank still talks to them, which aborts the process
+    ("terminate called without an active exception") under load.
+    """
+    try:
+        import torch.distributed as dist
+    except ImportError:
+        return
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
+
+
 class ShardedJob:
     """Ids of this rank that still need work.
 
