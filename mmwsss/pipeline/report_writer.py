@@ -46,10 +46,16 @@ def _heatmap(cam):
 
 
 def _replaced(row):
-    """Whether the selector changed this image's label (selector_log.csv)."""
-    if row.get('changed') not in (None, ''):
-        return row['changed'] in ('1', 'True', 'true')
-    return (row.get('decision') or '').lower() in ('replaced', 'blended')
+    """Whether the selector changed this image's label (selector_log.csv:
+    ``decision`` is replaced/blended/kept/..., ``changed`` the number of
+    pixels whose label changed)."""
+    decision = (row.get('decision') or '').lower()
+    if decision:
+        return decision in ('replaced', 'fused', 'blended')
+    try:
+        return int(float(row.get('changed') or 0)) > 0
+    except ValueError:
+        return row.get('changed') in ('True', 'true')
 
 
 def read_selector_log(path):
@@ -100,6 +106,12 @@ class ReportWriter:
                         (replaced if _replaced(row) else kept).append(
                             row['id'])
         gt_dir = self.paths.get('gt_dir')
+        # only images the segmenter predicted (the GT split), when it did
+        pred_dir = self.paths.get('pred_dir')
+        if pred_dir and osp.isdir(pred_dir) and os.listdir(pred_dir):
+            predicted = {osp.splitext(f)[0] for f in os.listdir(pred_dir)}
+            replaced = [i for i in replaced if i in predicted]
+            kept = [i for i in kept if i in predicted]
         pool = [i for i in replaced[: self.num_samples * 2 // 3] + kept
                 if osp.isfile(osp.join(self.paths['pseudo_fused_dir'],
                                        i + '.png'))]
