@@ -84,3 +84,27 @@ def test_unknown_stage_name_is_a_clear_error(tmp_path):
     stages, _, _ = _stages(tmp_path)
     with pytest.raises(ValueError, match='unknown stage "c"'):
         PipelineRunner(str(tmp_path / 'w'), stages).run(only=['c'])
+
+
+def test_report_counts_selector_decisions_from_the_real_log_format(tmp_path):
+    """The report reads the CSV that tools/fuse_pseudo_labels.py writes:
+    ``changed`` is a pixel count and ``decision`` the rule's verdict."""
+    from mmwsss.pipeline.report_writer import read_selector_log
+    from mmwsss.selector.audit_log import decision_row, format_row, header_line
+    names = ('ball', 'box')
+    decisions = [
+        dict(id='a', **{'class': 1}, iou=0.7, n_c=1.0, salient=True,
+             alpha=1.0, decision='replaced', changed=571),
+        dict(id='b', **{'class': 1}, iou=0.1, n_c=1.0, salient=True,
+             alpha=0.0, decision='kept', changed=0),
+        dict(id='c', **{'class': 2}, iou=0.5, n_c=0.6, salient=True,
+             alpha=0.9, decision='fused', changed=12),   # soft mode
+        dict(id='d', **{'class': 2}, iou=0.0, n_c=0.6, salient=True,
+             alpha=0.0, decision='empty-saliency', changed=0),
+        dict(id='e', **{'class': -1}, decision='multi-class', changed=0),
+    ]
+    log = tmp_path / 'selector_log.csv'
+    log.write_text(header_line() + ''.join(
+        format_row(decision_row(d, names)) for d in decisions))
+    assert read_selector_log(str(log)) == {
+        'ball': dict(single=2, replaced=1), 'box': dict(single=2, replaced=1)}
