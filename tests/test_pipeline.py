@@ -1,9 +1,17 @@
 """The whole toy pipeline, at a reduced size, through tools/run_pipeline.py:
 every stage runs through its own tool, the manifest records metrics, the
-report is written, and a second run skips every stage."""
+report is written, a second run skips every stage, and a run killed in the
+middle of a training stage, then started again, ends with the same metrics
+as the uninterrupted one."""
 import json
+import os
 import os.path as osp
+import signal
+import subprocess
+import sys
+import time
 
+import pytest
 from conftest import REPO, run_tool
 
 TINY = osp.join(REPO, 'tests', 'data', 'configs', 'toy_pipeline_tiny.py')
@@ -11,12 +19,33 @@ STAGES = ('data', 'classify', 'cam', 'expand', 'sod', 'fuse', 'segment_cam',
           'segment_fused')
 
 
-def test_toy_pipeline_end_to_end(tmp_path):
-    work, toy = tmp_path / 'work', tmp_path / 'toy'
-    args = ['tools/run_pipeline.py', TINY, '--work-dir', work,
+def _args(work, toy):
+    return ['tools/run_pipeline.py', TINY, '--work-dir', work,
             '--cfg-options', f'data.toy.out={toy}',
             f'data.voc_root={toy}/VOC2012', f'data.duts_root={toy}/DUTS']
+
+
+def _metrics(work):
+    """Numeric metrics of every stage, without timings."""
+    stages = json.load(open(osp.join(work, 'manifest.json')))['stages']
+    return {(name, key): value
+            for name, stage in stages.items()
+            for key, value in (stage.get('metrics') or {}).items()
+            if isinstance(value, (int, float)) and 'time' not in key}
+
+
+@pytest.fixture(scope='module')
+def finished_run(tmp_path_factory):
+    """One uninterrupted run of the tiny pipeline: (args, work, toy)."""
+    tmp = tmp_path_factory.mktemp('pipeline')
+    work, toy = tmp / 'work', tmp / 'toy'
+    args = _args(work, toy)
     run_tool(*args, timeout=1800)
+    return args, work, toy
+
+
+def test_toy_pipeline_end_to_end(finished_run):
+    args, work, toy = finished_run
     manifest = json.load(open(work / 'manifest.json'))['stages']
     assert set(manifest) == set(STAGES)
     assert all(s['status'] == 'done' for s in manifest.values())
@@ -52,3 +81,39 @@ def test_toy_pipeline_end_to_end(tmp_path):
     proc = run_tool(*args, timeout=600)
     assert proc.stdout.count('up to date, skipped') == len(STAGES)
     assert '$ ' not in proc.stdout
+
+
+def test_killed_run_resumes_to_the_same_metrics(finished_run, tmp_path):
+    """SIGKILL the whole pipeline once the SOD training has written its
+    mid-run checkpoint (iteration 3 of 6), start it again, and compare."""
+    _, ref_work, _ = finished_run
+    work, toy = tmp_path / 'work', tmp_path / 'toy'
+    args = _args(work, toy)
+    env = dict(os.environ, PYTHONPATH=REPO, PYTHON=sys.executable)
+    env.setdefault('OMP_NUM_THREADS', '2')
+    proc = subprocess.Popen([sys.executable, *map(str, args)], cwd=REPO,
+                            env=env, start_new_session=True,
+                            stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    marker = work / 'sod' / 'last_checkpoint'
+    deadline = time.time() + 1500
+    try:
+        while not (marker.is_file() and 'iter_' in marker.read_text()):
+            assert proc.poll() is None, 'the pipeline ended before the kill'
+            assert time.time() < deadline, 'no SOD checkpoint in time'
+            time.sleep(0.05)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    stages = json.load(open(work / 'manifest.json'))['stages']
+    assert stages['sod']['status'] == 'running'  # killed inside the stage
+    assert 'segment_fused' not in stages or \
+        stages['segment_fused']['status'] != 'done'
+
+    proc = run_tool(*args, timeout=1800)
+    assert '[sod] resuming an interrupted run' in proc.stdout
+    log = open(work / 'logs' / 'sod.log').read()
+    assert 'Auto resumed from the latest checkpoint' in log
+    got, want = _metrics(work), _metrics(ref_work)
+    assert set(got) == set(want)
+    assert got == want
