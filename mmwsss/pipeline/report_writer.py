@@ -4,7 +4,6 @@ One table per stage with its metrics, the selector's decisions per class,
 and a picture grid for sample images (image, CAM heatmap, saliency,
 pseudo-label before and after the selector, ground truth, final prediction).
 """
-import csv
 import html
 import json
 import os
@@ -13,6 +12,7 @@ import os.path as osp
 import cv2
 import numpy as np
 
+from mmwsss.selector.audit_log import label_changed, read_rows
 from mmwsss.utils.io import (VOC_PALETTE, atomic_write, load_cam_npz,
                              load_grey_png, load_label_png)
 
@@ -45,33 +45,19 @@ def _heatmap(cam):
     return cv2.applyColorMap(cam8, cv2.COLORMAP_JET)
 
 
-def _replaced(row):
-    """Whether the selector changed this image's label (selector_log.csv:
-    ``decision`` is replaced/blended/kept/..., ``changed`` the number of
-    pixels whose label changed)."""
-    decision = (row.get('decision') or '').lower()
-    if decision:
-        return decision in ('replaced', 'fused', 'blended')
-    try:
-        return int(float(row.get('changed') or 0)) > 0
-    except ValueError:
-        return row.get('changed') in ('True', 'true')
-
-
 def read_selector_log(path):
     """Per-class counts of single-class images: how many, how many changed
     by the selector."""
     per_class = {}
     if not path or not osp.isfile(path):
         return per_class
-    with open(path) as f:
-        for row in csv.DictReader(f):
-            cls = row.get('class_name') or row.get('class') or ''
-            if cls in ('', 'None', '-1'):
-                continue  # multi-class / no-class images: not touched
-            entry = per_class.setdefault(cls, dict(single=0, replaced=0))
-            entry['single'] += 1
-            entry['replaced'] += int(_replaced(row))
+    for row in read_rows(path):
+        cls = row['class_name'] or row['class']
+        if not cls:
+            continue  # multi-class / no-class images: not touched
+        entry = per_class.setdefault(cls, dict(single=0, replaced=0))
+        entry['single'] += 1
+        entry['replaced'] += int(label_changed(row))
     return per_class
 
 
@@ -100,16 +86,16 @@ class ReportWriter:
         log = self.paths.get('selector_log')
         replaced, kept = [], []
         if log and osp.isfile(log):
-            with open(log) as f:
-                for row in csv.DictReader(f):
-                    if row.get('class_name') or row.get('class'):
-                        (replaced if _replaced(row) else kept).append(
-                            row['id'])
+            for row in read_rows(log):
+                if row['class']:
+                    (replaced if label_changed(row) else kept).append(
+                        row['id'])
         gt_dir = self.paths.get('gt_dir')
         # only images the segmenter predicted (the GT split), when it did
         pred_dir = self.paths.get('pred_dir')
-        if pred_dir and osp.isdir(pred_dir) and os.listdir(pred_dir):
-            predicted = {osp.splitext(f)[0] for f in os.listdir(pred_dir)}
+        predicted = {osp.splitext(f)[0] for f in os.listdir(pred_dir)} \
+            if pred_dir and osp.isdir(pred_dir) else set()
+        if predicted:
             replaced = [i for i in replaced if i in predicted]
             kept = [i for i in kept if i in predicted]
         pool = [i for i in replaced[: self.num_samples * 2 // 3] + kept

@@ -2,8 +2,9 @@
 
 See :mod:`mmwsss.selector.selector_core` and ``docs/selector.md``.
 """
-from .audit_log import (LOG_FIELDS, decision_row, format_row, header_line,
-                        read_rows, summarize)
+from .audit_log import (CHANGING_DECISIONS, LOG_FIELDS, decision_row,
+                        format_row, header_line, label_changed, read_rows,
+                        summarize)
 from .selector_core import (DECISIONS, DEFAULT_BG_THR, DEFAULT_SAL_THR,
                             DEFAULT_SALIENT_THR, DEFAULT_T0, DEFAULT_T1,
                             DEFAULT_TAU, MODES, TABLE3_ALPHAS,
@@ -15,8 +16,8 @@ from .selector_core import (DECISIONS, DEFAULT_BG_THR, DEFAULT_SAL_THR,
                             single_foreground_class, soft_alpha)
 
 __all__ = [
-    'LOG_FIELDS', 'decision_row', 'format_row', 'header_line', 'read_rows',
-    'summarize',
+    'CHANGING_DECISIONS', 'LOG_FIELDS', 'decision_row', 'format_row',
+    'header_line', 'label_changed', 'read_rows', 'summarize',
     'DECISIONS', 'DEFAULT_BG_THR', 'DEFAULT_SAL_THR', 'DEFAULT_SALIENT_THR',
     'DEFAULT_T0', 'DEFAULT_T1', 'DEFAULT_TAU', 'MODES', 'TABLE3_ALPHAS',
     'SalientObjectSelector', 'binarize_saliency', 'cam_of_class', 'class_iou',

@@ -73,11 +73,20 @@ def read_rows(path, has_header=True):
     return rows
 
 
+#: the decisions that change a label (hard rule: replaced, soft: fused)
+CHANGING_DECISIONS = ('replaced', 'fused')
+
+
+def label_changed(row):
+    """Whether the selector changed the label of this log row's image."""
+    return row['decision'] in CHANGING_DECISIONS
+
+
 def summarize(rows):
     """Counts of decisions: ``{'decision': Counter, 'replaced_by_class':
     Counter}`` from rows (dicts with ``decision`` and ``class_name`` or
     ``class``)."""
     decisions = Counter(r['decision'] for r in rows)
     changed = Counter((r.get('class_name') or r.get('class'))
-                      for r in rows if r['decision'] in ('replaced', 'fused'))
+                      for r in rows if label_changed(r))
     return dict(decision=decisions, replaced_by_class=changed)
