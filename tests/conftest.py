@@ -16,16 +16,22 @@ TOY_NUM_IMAGES = 48
 TOY_SIZE = 96
 
 
-def run_tool(*args, env=None, timeout=900, cwd=REPO):
-    """Run ``python <args>`` from the repo root; fail with its output."""
-    cmd = [sys.executable, *map(str, args)]
+def tool_env(env=None):
+    """The environment the tools run in: the repo on PYTHONPATH, this
+    interpreter as $PYTHON (for the .sh launchers), plus ``env``."""
     full_env = dict(os.environ)
     full_env.setdefault('OMP_NUM_THREADS', '2')
     full_env['PYTHONPATH'] = REPO + os.pathsep + full_env.get('PYTHONPATH', '')
     full_env['PYTHON'] = sys.executable
     if env:
         full_env.update(env)
-    proc = subprocess.run(cmd, cwd=cwd, env=full_env, capture_output=True,
+    return full_env
+
+
+def run_tool(*args, env=None, timeout=900, cwd=REPO):
+    """Run ``python <args>`` from the repo root; fail with its output."""
+    cmd = [sys.executable, *map(str, args)]
+    proc = subprocess.run(cmd, cwd=cwd, env=tool_env(env), capture_output=True,
                           text=True, timeout=timeout)
     if proc.returncode != 0:
         raise AssertionError(

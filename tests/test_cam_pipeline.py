@@ -16,7 +16,7 @@ import time
 import numpy as np
 import pytest
 import torch
-from conftest import REPO, VOC_REAL_MINI, run_tool
+from conftest import REPO, VOC_REAL_MINI, run_tool, tool_env
 from PIL import Image
 
 from mmwsss.cam import (cam_scores_with_background, pixel_adaptive_refine,
@@ -152,7 +152,7 @@ def test_make_cam_two_ranks_and_resume_are_byte_identical(
     _, ckpt, voc = classifier
     reference = _files(cams)
     args = [TOY_CFG, ckpt, '--data-root', voc, '--split', 'train']
-    env = dict(os.environ, PYTHONPATH=REPO, OMP_NUM_THREADS='1')
+    env = tool_env({'OMP_NUM_THREADS': '1'})
 
     # two processes under torchrun (gloo), each takes every 2nd image
     two = tmp_path / 'two'

@@ -3,7 +3,6 @@ what they say (and nothing where not needed), and the standard tools train,
 resume, test and train distributed on CPU."""
 import glob
 import json
-import os
 import os.path as osp
 import socket
 import subprocess
@@ -13,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import REPO, run_tool
+from conftest import REPO, run_tool, tool_env
 
 TINY_CFG = osp.join(REPO, 'tests', 'data', 'configs', 'fcn_tiny_toy.py')
 
@@ -151,7 +150,7 @@ def test_dist_train_two_cpu_processes(toy_root, tmp_path):
          f'test_dataloader.dataset.data_root={data_root}',
          'train_dataloader.batch_size=2'],
         cwd=REPO, capture_output=True, text=True, timeout=600,
-        env={**os.environ, 'PYTHON': sys.executable, **env})
+        env=tool_env(env))
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-5000:]
     assert osp.isfile(work / 'iter_4.pth')

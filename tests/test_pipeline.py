@@ -12,7 +12,7 @@ import sys
 import time
 
 import pytest
-from conftest import REPO, run_tool
+from conftest import REPO, run_tool, tool_env
 
 TINY = osp.join(REPO, 'tests', 'data', 'configs', 'toy_pipeline_tiny.py')
 STAGES = ('data', 'classify', 'cam', 'expand', 'sod', 'fuse', 'segment_cam',
@@ -89,10 +89,8 @@ def test_killed_run_resumes_to_the_same_metrics(finished_run, tmp_path):
     _, ref_work, _ = finished_run
     work, toy = tmp_path / 'work', tmp_path / 'toy'
     args = _args(work, toy)
-    env = dict(os.environ, PYTHONPATH=REPO, PYTHON=sys.executable)
-    env.setdefault('OMP_NUM_THREADS', '2')
     proc = subprocess.Popen([sys.executable, *map(str, args)], cwd=REPO,
-                            env=env, start_new_session=True,
+                            env=tool_env(), start_new_session=True,
                             stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     marker = work / 'sod' / 'last_checkpoint'

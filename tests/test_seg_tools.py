@@ -9,7 +9,6 @@ import os
 import os.path as osp
 import socket
 import subprocess
-import sys
 import tarfile
 
 import numpy as np
@@ -18,7 +17,7 @@ import torch
 from PIL import Image
 
 import mmwsss  # noqa: F401  (first: installs the mmcv.ops shim mmseg needs)
-from conftest import REPO, VOC_REAL_MINI, run_tool
+from conftest import REPO, VOC_REAL_MINI, run_tool, tool_env
 from mmwsss.utils.io import (VOC_PALETTE, load_label_png, read_image_list,
                              save_label_png)
 
@@ -112,9 +111,7 @@ def test_dist_train_two_cpu_processes(toy_root, tmp_path):
         ['bash', 'tools/dist_train.sh', TOY_CFG, '2', '--work-dir',
          str(work), *toy_options(voc, 'SegmentationClassAug', iters=2)],
         cwd=REPO, capture_output=True, text=True, timeout=600,
-        env={**os.environ, 'PYTHON': sys.executable,
-             'PORT': str(_free_port()), 'OMP_NUM_THREADS': '1',
-             'PYTHONPATH': REPO})
+        env=tool_env({'PORT': str(_free_port()), 'OMP_NUM_THREADS': '1'}))
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-5000:]
     assert 'Distributed training: True' in out
