@@ -213,18 +213,54 @@ def test_hard_mode_shrinks_region_and_keeps_other_classes():
 
 # ------------------------------------------------------------- soft mode
 def test_soft_alpha_rule():
-    assert soft_alpha(0.3, 0.2, tau=0.6) == 0.0           # 0.5 < tau
-    assert soft_alpha(0.3, 0.3, tau=0.6) == pytest.approx(0.6)  # == tau
-    assert soft_alpha(0.5, 0.3, tau=0.6) == pytest.approx(0.8)
-    assert soft_alpha(0.7, 0.8, tau=0.6) == 1.0           # clipped
-    assert soft_alpha(0.7, None, tau=0.6) == pytest.approx(0.7)
-    assert soft_alpha(0.5, float('nan'), tau=0.6) == 0.0
+    # alpha* = (o + n_c) / 2 when it reaches tau, else 0
+    assert soft_alpha(0.3, 0.2, tau=0.5) == 0.0           # 0.25 < tau
+    assert soft_alpha(0.4, 0.6, tau=0.5) == pytest.approx(0.5)  # == tau
+    assert soft_alpha(0.5, 0.8, tau=0.5) == pytest.approx(0.65)
+    assert soft_alpha(1.0, 1.0, tau=0.5) == 1.0           # the top
+    assert soft_alpha(0.8, None, tau=0.3) == pytest.approx(0.4)
+    assert soft_alpha(0.8, None, tau=0.5) == 0.0          # missing n_c = 0
+    assert soft_alpha(0.8, float('nan'), tau=0.5) == 0.0
+    assert soft_alpha(0.0, 0.0, tau=0.0) == 0.0
+    # the default tau is 0.5
+    assert soft_alpha(0.3, 0.6) == 0.0                    # 0.45
+    assert soft_alpha(0.45, 0.6) == pytest.approx(0.525)
+    with pytest.raises(ValueError, match='IoU'):
+        soft_alpha(1.2, 0.5)
+
+
+def test_soft_alpha_blends_and_grows():
+    """alpha* takes values strictly inside (0, 1) for inputs inside (0, 1)
+    and never falls when o or n_c rises."""
+    grid = np.linspace(0.0, 1.0, 21)
+    table = np.array([[soft_alpha(o, n, tau=0.0) for n in grid]
+                      for o in grid])
+    inner = table[1:-1, 1:-1]
+    assert (inner > 0).all() and (inner < 1).all()
+    assert (np.diff(table, axis=0) >= 0).all()            # grows with o
+    assert (np.diff(table, axis=1) >= 0).all()            # grows with n_c
+    gated = np.array([[soft_alpha(o, n) for n in grid] for o in grid])
+    assert (np.diff(gated, axis=0) >= 0).all()
+    assert (np.diff(gated, axis=1) >= 0).all()
+    fractional = gated[(gated > 0) & (gated < 1)]
+    assert fractional.size > 100                          # it blends
+
+
+@pytest.mark.parametrize('n_c', [0.4, 0.6, 0.75, 0.9])
+def test_soft_gate_matches_algorithm1_thresholds(n_c):
+    """With the defaults (tau = 0.5), soft mode acts exactly when
+    o + n_c >= 1: at n_c = 0.6 (salient_thr) from o = t0 = 0.4, at
+    n_c = 0.4 from o = t0 + t1 = 0.6."""
+    for o in np.linspace(0.0, 1.0, 41):
+        o = float(o)
+        acts = soft_alpha(o, n_c) > 0
+        assert acts == (o + n_c >= 1.0 - 1e-12), (o, n_c)
 
 
 def test_soft_mode_alpha_star_below_tau_keeps_label():
     label = _case()
     sal = _sal_with_iou(label, 3, 8)                      # o = 0.385
-    out, info = fuse_soft(label, 3, sal, 0.1, tau=0.6)    # 0.485 < 0.6
+    out, info = fuse_soft(label, 3, sal, 0.1)             # 0.2425 < 0.5
     assert info['decision'] == 'kept' and info['alpha'] == 0.0
     np.testing.assert_array_equal(out, label)
 
@@ -232,9 +268,20 @@ def test_soft_mode_alpha_star_below_tau_keeps_label():
 def test_soft_mode_without_cam_region_as_01_map():
     label = _case()
     sal = _sal_with_iou(label, 3, 3)                      # o = 0.625
-    # alpha* = clip(0.625 + 0.6) = 1: score = S >= 0.5 -> exactly P_S
-    out, info = fuse_soft(label, 3, sal, 0.6, tau=0.6, bg_thr=0.5)
-    assert info['decision'] == 'fused' and info['alpha'] == 1.0
+    # alpha* = (0.625 + 0.6) / 2 = 0.6125; S = 230/255 = 0.902 on P_S:
+    # inside the old region score = 0.3875 + 0.6125 * 0.902 >= 0.5, on the
+    # 15 new px 0.6125 * 0.902 = 0.552 >= 0.5 -> the new region is P_S
+    out, info = fuse_soft(label, 3, sal, 0.6, bg_thr=0.5)
+    assert info['decision'] == 'fused'
+    assert info['alpha'] == pytest.approx(0.6125)
+    np.testing.assert_array_equal(out, np.where(sal > 0, 3, 0))
+    # weaker saliency (150/255 = 0.588): 0.6125 * 0.588 = 0.360 < 0.5, the
+    # blend keeps the old region, where alpha = 1 would take P_S
+    weak = np.where(sal > 0, 150, 0).astype(np.uint8)
+    out, info = fuse_soft(label, 3, weak, 0.6, bg_thr=0.5)
+    assert info['decision'] == 'fused'
+    np.testing.assert_array_equal(out, label)
+    out, _ = fuse_soft(label, 3, weak, 0.6, alpha=1.0, bg_thr=0.5)
     np.testing.assert_array_equal(out, np.where(sal > 0, 3, 0))
     # a fixed alpha below 0.5 cannot move a 0/1 map across 0.5
     out, info = fuse_soft(label, 3, sal, 0.6, alpha=0.4, bg_thr=0.5)
@@ -252,14 +299,24 @@ def test_soft_mode_with_cam_hand_computed():
     sal = np.array([[0.8, 1.0, 0.0, 0.6]], np.float32)
     # P_CAM = cam >= 0.4 on valid px (not the 255 one): {1, 2}; P_S = {0, 1}
     # (px 3 excluded from the IoU) -> o = 1/3
-    out, info = fuse_soft(label, 1, sal, 0.5, cam=cam, tau=0.6, bg_thr=0.4)
+    # alpha* = (1/3 + 1/2) / 2 = 5/12, gate tau = 0.4 passed
+    out, info = fuse_soft(label, 1, sal, 0.5, cam=cam, tau=0.4, bg_thr=0.4)
     assert info['iou'] == pytest.approx(1 / 3)
-    assert info['alpha'] == pytest.approx(1 / 3 + 0.5)
-    a = 1 / 3 + 0.5
+    assert info['alpha'] == pytest.approx(5 / 12)
+    # score = 7/12 cam + 5/12 sal = [.3917, .9417, .2917, .5125]: px0 (high
+    # saliency, low CAM) stays out -- with alpha = 1 it would join
+    a = 5 / 12
     score = (1 - a) * cam + a * sal
-    np.testing.assert_array_equal(score >= 0.4, [[True, True, False, True]])
+    np.testing.assert_allclose(score, [[0.391667, 0.941667, 0.291667,
+                                        0.5125]], atol=1e-5)
     # px3 (was 255) enters the new region -> 1; px2 leaves it -> 0
-    np.testing.assert_array_equal(out, [[1, 1, 0, 1]])
+    np.testing.assert_array_equal(out, [[0, 1, 0, 1]])
+    out1, _ = fuse_soft(label, 1, sal, 0.5, cam=cam, alpha=1.0, bg_thr=0.4)
+    np.testing.assert_array_equal(out1, [[1, 1, 0, 1]])
+    # at the default tau = 0.5 the gate is not reached: 5/12 < 0.5
+    out, info = fuse_soft(label, 1, sal, 0.5, cam=cam, bg_thr=0.4)
+    assert info['decision'] == 'kept' and info['alpha'] == 0.0
+    np.testing.assert_array_equal(out, label)
     # fixed alpha 0.25: score = [.275, .925, .375, .4875]
     out, info = fuse_soft(label, 1, sal, 0.5, cam=cam, alpha=0.25,
                           bg_thr=0.4)
@@ -269,12 +326,14 @@ def test_soft_mode_with_cam_hand_computed():
 def test_soft_mode_ignore_pixels():
     label = np.array([[I, 2, 2, 0, I, 0]], np.uint8)
     cam = np.array([[0.9, 0.9, 0.2, 0.1, 0.1, 0.0]], np.float32)
-    sal = np.array([[1.0, 1.0, 0.0, 0.9, 0.0, 0.0]], np.float32)
-    # valid px 1..3, 5: P_CAM {1} (cam >= 0.5), P_S {1, 3} -> o = 1/2
-    out, info = fuse_soft(label, 2, sal, 0.5, cam=cam, tau=0.9)
-    assert info['iou'] == pytest.approx(0.5) and info['alpha'] == 1.0
-    # new region = S >= 0.5 = {0, 1, 3}: px0 (255) joins it, px4 (255)
-    # stays ignored outside it, px2 (old class) becomes background
+    sal = np.array([[1.0, 1.0, 0.0, 1.0, 0.0, 0.0]], np.float32)
+    # valid px 1..3, 5: P_CAM {1} (cam >= 0.5), P_S {1, 3} -> o = 1/2;
+    # alpha* = (0.5 + 0.5) / 2 = 0.5
+    out, info = fuse_soft(label, 2, sal, 0.5, cam=cam)
+    assert info['iou'] == pytest.approx(0.5) and info['alpha'] == 0.5
+    # score = [.95, .95, .1, .55, .05, 0] >= 0.5 -> {0, 1, 3}: px0 (255)
+    # joins it, px4 (255) stays ignored outside it, px2 (old class) becomes
+    # background
     np.testing.assert_array_equal(out, [[2, 2, 0, 2, I, 0]])
 
 

@@ -173,12 +173,12 @@ def test_offline_equals_online_soft_with_cams(stage, tmp_path):
     log = str(tmp_path / 'soft_log.csv')
     tool_main('fuse_pseudo_labels', common_args(stage) + [
         '--out', out, '--log', log, '--mode', 'soft', '--cam-dir',
-        stage['cams'], '--bg-thr', 0.3, '--tau', 0.9, '--nproc', 0])
+        stage['cams'], '--bg-thr', 0.3, '--tau', 0.45, '--nproc', 0])
     online = _online_labels(stage, stage['pseudo'], mode='soft',
-                            cam_dir=stage['cams'], bg_thr=0.3, tau=0.9)
+                            cam_dir=stage['cams'], bg_thr=0.3, tau=0.45)
     _check_same(stage, out, online, log)
     alphas = [float(r['alpha']) for r in read_log(log) if r['alpha']]
-    assert any(0 < a < 1 for a in alphas) or any(a == 1 for a in alphas)
+    assert any(0 < a < 1 for a in alphas)
 
 
 def test_fuse_resume_log_and_settings_guard(stage, tmp_path):

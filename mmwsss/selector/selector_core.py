@@ -39,19 +39,23 @@ where they leave one (also in ``docs/selector.md``):
   every other pixel keeps its value. See :func:`compose_label`.
 * Soft mode: ``P_CAM`` is the CAM of class c (``cam``; when no CAM is given,
   the class-c region of the label as a 0/1 map). ``o`` uses ``P_CAM >=
-  bg_thr`` as the mask. ``alpha* = clip(o + n_c, 0, 1)`` when ``o + n_c >=
-  tau`` else 0 (a missing ``n_c`` counts as 0); a fixed ``alpha`` replaces
-  ``alpha*`` when given. With ``alpha == 0`` the label is left unchanged
-  (so the ``alpha = 0`` row of the sweep is the baseline itself). Otherwise
-  the new class-c region is ``(1 - alpha) * P_CAM + alpha * S >= bg_thr``,
-  composed with the label as in hard mode.
+  bg_thr`` as the mask. ``alpha* = (o + n_c) / 2`` when that reaches
+  ``tau``, else 0 (a missing ``n_c`` counts as 0): the mean of the two
+  pieces of evidence, so alpha* lies in [0, 1] without a clip, takes
+  values inside (0, 1) whenever the two do not both equal 1, and grows
+  with ``o`` and with ``n_c``. A fixed ``alpha`` replaces ``alpha*`` when
+  given. With ``alpha == 0`` the label is left unchanged (so the ``alpha =
+  0`` row of the sweep is the baseline itself). Otherwise the new class-c
+  region is ``(1 - alpha) * P_CAM + alpha * S >= bg_thr`` (the foreground
+  score thresholded at the background threshold), composed with the label
+  as in hard mode.
 * Defaults: ``t0 = 0.4, t1 = 0.2`` (paper); ``salient_thr = 0.6`` and
-  ``tau = 1.0``, chosen together so the two modes agree at the hard
+  ``tau = 0.5``, chosen together so the two modes agree at the hard
   thresholds: soft mode acts when ``o >= 1 - n_c``, i.e. a class at the
   salient threshold (``n_c = 0.6``) needs ``o >= 0.4 = t0`` and a class at
   ``n_c = 0.4`` needs ``o >= 0.6 = t0 + t1``, with a continuous trade-off
-  in between. Note that with ``tau >= 1`` alpha* is 0 or 1 (the clip);
-  a ``tau < 1`` gives fractional weights for ``tau <= o + n_c < 1``.
+  in between. Where it acts, alpha* runs from 0.5 (barely past the gate)
+  to 1 (full overlap with the most salient class).
   ``bg_thr = 0.5`` (the midpoint of a 0/1 region map, and equal to
   ``sal_thr`` so that ``alpha = 1`` gives exactly ``P_S``); with a real CAM,
   pass the stage-3 background threshold.
@@ -73,7 +77,7 @@ DEFAULT_T0 = 0.4
 DEFAULT_T1 = 0.2
 DEFAULT_SALIENT_THR = 0.6
 DEFAULT_SAL_THR = 0.5
-DEFAULT_TAU = 1.0
+DEFAULT_TAU = 0.5
 DEFAULT_BG_THR = 0.5
 
 #: the fixed-alpha grid of the paper's Table 3
@@ -250,10 +254,17 @@ def fuse_hard(label, c, saliency, n_c, t0=DEFAULT_T0, t1=DEFAULT_T1,
 
 
 def soft_alpha(o, n_c, tau=DEFAULT_TAU):
-    """``alpha* = clip(o + n_c, 0, 1)`` when ``o + n_c >= tau``, else 0 (a
-    missing ``n_c`` counts as 0)."""
-    s = o + (n_c if _valid_norm(n_c) else 0.0)
-    return float(min(max(s, 0.0), 1.0)) if s >= tau else 0.0
+    """``alpha* = (o + n_c) / 2`` when it reaches ``tau``, else 0.
+
+    ``o`` (the IoU of the CAM and saliency masks) and ``n_c`` (the class
+    salience) both lie in [0, 1], so alpha* does too, and it is strictly
+    inside (0, 1) unless both are 0 or both are 1. A missing ``n_c``
+    (``None``/NaN: a class never seen alone) counts as 0.
+    """
+    if not 0.0 <= o <= 1.0:
+        raise ValueError(f'o (an IoU) must lie in [0, 1], got {o}')
+    a = 0.5 * (o + (float(n_c) if _valid_norm(n_c) else 0.0))
+    return float(a) if a >= tau else 0.0
 
 
 def fuse_soft(label, c, saliency, n_c, cam=None, tau=DEFAULT_TAU, alpha=None,
