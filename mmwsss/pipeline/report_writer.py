@@ -1,8 +1,20 @@
 """The pipeline report: ``<work_dir>/report/index.html`` + ``report.json``.
 
-One table per stage with its metrics, the selector's decisions per class,
-and a picture grid for sample images (image, CAM heatmap, saliency,
-pseudo-label before and after the selector, ground truth, final prediction).
+What a reader wants first: did the selector help, in percent; then where
+(per-class IoU before / after), how the method's knobs behave (the alpha
+sweep of the paper's Table 3, the CAM background threshold), and a grid of
+sample images with the reason for each decision. Timings and paths go to
+``report.json`` only.
+
+Inputs are an explicit dict of paths (:data:`REPORT_INPUTS`); every entry
+but ``img_dir`` and ``gt_dir`` is optional and its part of the report is
+left out when it is missing. The stage metrics come from the pipeline
+manifest (``<work_dir>/manifest.json`` unless given).
+
+Metric scales: the label stages (``cam``, ``expand``, ``select``) are
+evaluated by ``mmwsss.evaluation.functional`` as fractions in [0, 1]; the
+segmenter stages by mmseg's ``IoUMetric``, already in percent. The report
+shows both in percent.
 """
 import html
 import json
@@ -16,33 +28,72 @@ from mmwsss.selector.audit_log import label_changed, read_rows
 from mmwsss.utils.io import (VOC_PALETTE, atomic_write, load_cam_npz,
                              load_grey_png, load_label_png)
 
-COLUMNS = ('image', 'CAM', 'saliency', 'pseudo (CAM)', 'pseudo (fused)',
-           'ground truth', 'prediction (fused)')
+from . import report_charts
+
+#: the keys of the ``paths`` dict, and what each one is
+REPORT_INPUTS = dict(
+    img_dir='folder of <id>.jpg images (required)',
+    gt_dir='folder of <id>.png ground truth (required)',
+    cam_dir='stage cam: <id>.npz CAMs',
+    sal_dir='stage saliency: <id>.png saliency maps',
+    pseudo_cam_dir='stage expand: <id>.png expanded pseudo-labels',
+    pseudo_fused_dir='stage select: <id>.png fused pseudo-labels',
+    selector_log='stage select: selector_log.csv (audit log)',
+    pred_dir='stage segment_select: <id>.png predictions of the segmenter '
+    'trained on fused labels',
+    pred_expand_dir='stage segment_expand: <id>.png predictions of the '
+    'segmenter trained on expanded labels',
+    cam_eval='cam_eval.json with the threshold sweep (default: the cam '
+    'stage metrics of the manifest)',
+    selector_sweep='JSON of the selector sweep with a "table3" list (the '
+    'alpha sweep; default: a "table3" in the select stage metrics)',
+    manifest='the pipeline manifest (default <work_dir>/manifest.json)')
+
+#: stage names, and the names they had before (read from old manifests)
+STAGE_ALIASES = dict(saliency=('saliency', 'sod'), select=('select', 'fuse'),
+                     segment_expand=('segment_expand', 'segment_cam'),
+                     segment_select=('segment_select', 'segment_fused'))
+#: stages whose metrics are fractions in [0, 1]
+FRACTION_STAGES = ('cam', 'expand', 'select')
+#: stages whose metrics are percent (mmseg IoUMetric)
+SEGMENT_STAGES = ('segment_expand', 'segment_select')
+
+#: the sample grid's columns: (key, header)
+COLUMNS = (('image', 'image'), ('cam', 'CAM of the class'),
+           ('saliency', 'saliency'), ('expand', 'expanded label'),
+           ('select', 'fused label'), ('gt', 'ground truth'),
+           ('pred_expand', 'segmenter on expanded labels'),
+           ('pred_select', 'segmenter on fused labels'))
+_LABEL_DIRS = dict(expand='pseudo_cam_dir', select='pseudo_fused_dir',
+                   gt='gt_dir', pred_expand='pred_expand_dir',
+                   pred_select='pred_dir')
+
+#: metrics that are bookkeeping, not results
+_NOT_METRICS = ('data_time', 'time', 'step', 'num_images')
 
 
-def _fmt(v):
-    if isinstance(v, float):
-        return f'{v:.4f}'
-    return html.escape(str(v))
+def canonical_stage(name):
+    """The current name of a stage (``fuse`` -> ``select``, ...)."""
+    for new, names in STAGE_ALIASES.items():
+        if name in names:
+            return new
+    return name
 
 
-def _table(rows, header):
-    out = ['<table><tr>' + ''.join(f'<th>{html.escape(h)}</th>'
-                                   for h in header) + '</tr>']
-    for row in rows:
-        out.append('<tr>' + ''.join(f'<td>{_fmt(v)}</td>' for v in row)
-                   + '</tr>')
-    out.append('</table>')
-    return '\n'.join(out)
+def _stage_entry(stages, name):
+    for alias in STAGE_ALIASES.get(name, (name, )):
+        if alias in stages:
+            return stages[alias]
+    return None
 
 
-def _colorize(label):
-    return VOC_PALETTE[label][..., ::-1]  # RGB palette -> BGR for cv2
-
-
-def _heatmap(cam):
-    cam8 = (np.clip(cam, 0, 1) * 255).astype(np.uint8)
-    return cv2.applyColorMap(cam8, cv2.COLORMAP_JET)
+def stage_miou_percent(stages, name):
+    """mIoU of a label or segmenter stage in percent, or None."""
+    entry = _stage_entry(stages, name)
+    value = ((entry or {}).get('metrics') or {}).get('mIoU')
+    if value is None:
+        return None
+    return 100.0 * value if name in FRACTION_STAGES else float(value)
 
 
 def read_selector_log(path):
@@ -61,98 +112,239 @@ def read_selector_log(path):
     return per_class
 
 
+def _read_json(path):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError) as e:
+        raise ValueError(f'{path}: cannot read the JSON ({e})') from e
+
+
+def _colorize(label):
+    return VOC_PALETTE[label][..., ::-1]  # RGB palette -> BGR for cv2
+
+
+def _heatmap(img, cam):
+    cam8 = (np.clip(cam, 0, 1) * 255).astype(np.uint8)
+    return cv2.addWeighted(img, 0.4, cv2.applyColorMap(cam8,
+                                                       cv2.COLORMAP_JET),
+                           0.6, 0)
+
+
+def _num(text, digits=2):
+    """A log field ('0.6250' or '') as text for a caption."""
+    if text in (None, ''):
+        return '–'
+    return f'{float(text):.{digits}f}'
+
+
+def caption(row):
+    """The reason for one image's decision, from its selector log row."""
+    if row is None:
+        return 'not in the selector log'
+    d = row['decision']
+    if not row['class']:
+        return f'{d}: not single-class, untouched'
+    name = row['class_name'] or row['class']
+    if d == 'empty-saliency':
+        return f'{name}: empty saliency map, untouched'
+    return (f'{name}: o = {_num(row["iou"])}, n_c = {_num(row["n_c"])}, '
+            f'α* = {_num(row["alpha"])} → {d}')
+
+
 class ReportWriter:
     """Write the report of one pipeline run.
 
     Args:
-        work_dir (str): the pipeline work dir (holds ``manifest.json``).
-        paths (dict): folders of the stage outputs: ``img_dir``, ``gt_dir``,
-            ``cam_dir``, ``sal_dir``, ``pseudo_cam_dir``, ``pseudo_fused_dir``,
-            ``pred_dir`` (predictions of the segmenter on the samples),
-            ``selector_log``.
+        work_dir (str): the pipeline work dir; the report goes to
+            ``<work_dir>/report``.
+        paths (dict): the inputs, keyed as in :data:`REPORT_INPUTS`.
         class_names (sequence[str]): names, background first.
+        num_samples (int): rows of the sample grid.
+        tile_size (int): longer side of a grid tile, in pixels.
     """
 
-    def __init__(self, work_dir, paths, class_names, num_samples=8):
+    def __init__(self, work_dir, paths, class_names, num_samples=8,
+                 tile_size=128):
+        for key in ('img_dir', 'gt_dir'):
+            if not paths.get(key):
+                raise ValueError(f'the report needs paths[{key!r}] '
+                                 f'({REPORT_INPUTS[key]})')
+        unknown = sorted(set(paths) - set(REPORT_INPUTS))
         self.work_dir = work_dir
-        self.paths = paths
+        self.paths = {k: v for k, v in paths.items() if k in REPORT_INPUTS}
+        self.ignored_paths = unknown
         self.class_names = list(class_names)
         self.num_samples = num_samples
+        self.tile_size = tile_size
         self.out_dir = osp.join(work_dir, 'report')
 
-    def _pick_samples(self):
-        """Replaced single-class images first, then kept ones, then others
-        (so the grid shows where the selector acted and where it did not)."""
+    # ------------------------------------------------------------ inputs
+    def _manifest(self, manifest):
+        if manifest is not None:
+            return manifest
+        path = self.paths.get('manifest') or osp.join(self.work_dir,
+                                                      'manifest.json')
+        return _read_json(path) if osp.isfile(path) else {}
+
+    def _log_rows(self):
         log = self.paths.get('selector_log')
-        replaced, kept = [], []
-        if log and osp.isfile(log):
-            for row in read_rows(log):
-                if row['class']:
-                    (replaced if label_changed(row) else kept).append(
-                        row['id'])
-        gt_dir = self.paths.get('gt_dir')
-        # only images the segmenter predicted (the GT split), when it did
-        pred_dir = self.paths.get('pred_dir')
-        predicted = {osp.splitext(f)[0] for f in os.listdir(pred_dir)} \
-            if pred_dir and osp.isdir(pred_dir) else set()
-        if predicted:
-            replaced = [i for i in replaced if i in predicted]
-            kept = [i for i in kept if i in predicted]
-        pool = [i for i in replaced[: self.num_samples * 2 // 3] + kept
-                if osp.isfile(osp.join(self.paths['pseudo_fused_dir'],
-                                       i + '.png'))]
-        seen, out = set(), []
-        for i in pool:
-            if i not in seen and osp.isfile(osp.join(gt_dir, i + '.png')):
-                seen.add(i)
-                out.append(i)
-        return out[:self.num_samples]
+        return read_rows(log) if log and osp.isfile(log) else []
 
-    def _tiles(self, img_id, size=128):
-        p = self.paths
-        img = cv2.imread(osp.join(p['img_dir'], img_id + '.jpg'))
+    def _file(self, key, img_id, ext='.png'):
+        folder = self.paths.get(key)
+        if not folder:
+            return None
+        path = osp.join(folder, img_id + ext)
+        return path if osp.isfile(path) else None
+
+    def _pick_samples(self, rows):
+        """Changed single-class images first (up to 2/3 of the grid), then
+        kept ones, then the others, among the images with ground truth (and
+        predictions, when the segmenter wrote any)."""
+        pred_ids = None
+        for key in ('pred_dir', 'pred_expand_dir'):
+            folder = self.paths.get(key)
+            if folder and osp.isdir(folder):
+                ids = {osp.splitext(f)[0] for f in os.listdir(folder)
+                       if f.endswith('.png')}
+                pred_ids = ids if pred_ids is None else pred_ids & ids
+        changed = [r['id'] for r in rows if r['class'] and label_changed(r)]
+        kept = [r['id'] for r in rows if r['class'] and not label_changed(r)]
+        other = [r['id'] for r in rows if not r['class']]
+
+        def usable(i):
+            return (self._file('gt_dir', i) and self._file(
+                'img_dir', i, '.jpg') and (pred_ids is None or i in pred_ids))
+
+        changed, kept, other = ([i for i in ids if usable(i)]
+                                for ids in (changed, kept, other))
+        n = self.num_samples
+        picked = changed[:max(1, 2 * n // 3)]
+        for pool in (kept, changed, other):
+            picked += [i for i in pool if i not in picked][:n - len(picked)]
+        return picked[:n]
+
+    def _tiles(self, img_id, row):
+        """BGR tiles of one sample, keyed as :data:`COLUMNS`; None where the
+        input is missing."""
+        img = cv2.imread(self._file('img_dir', img_id, '.jpg'))
+        tiles = dict(image=img)
+        cam_file = self._file('cam_dir', img_id, '.npz')
+        if cam_file:
+            keys, cams = load_cam_npz(cam_file)
+            c = int(row['class']) if row and row['class'] else None
+            hit = np.flatnonzero(keys == c - 1) if c else []
+            cam = cams[hit[0]] if len(hit) else (
+                cams.max(0) if len(cams) else np.zeros(img.shape[:2]))
+            tiles['cam'] = _heatmap(img, cam)
+        sal_file = self._file('sal_dir', img_id)
+        if sal_file:
+            tiles['saliency'] = cv2.cvtColor(load_grey_png(sal_file),
+                                             cv2.COLOR_GRAY2BGR)
+        for col, key in _LABEL_DIRS.items():
+            f = self._file(key, img_id)
+            if f:
+                tiles[col] = _colorize(load_label_png(f))
         h, w = img.shape[:2]
-        blank = np.full((h, w, 3), 255, np.uint8)
-        tiles = [img]
-        cam_file = osp.join(p['cam_dir'], img_id + '.npz')
-        if osp.isfile(cam_file):
-            _, cams = load_cam_npz(cam_file)
-            cam = cams.max(0) if len(cams) else np.zeros((h, w))
-            tiles.append(cv2.addWeighted(img, 0.4, _heatmap(cam), 0.6, 0))
-        else:
-            tiles.append(blank)
-        sal_file = osp.join(p['sal_dir'], img_id + '.png')
-        tiles.append(cv2.cvtColor(load_grey_png(sal_file), cv2.COLOR_GRAY2BGR)
-                     if osp.isfile(sal_file) else blank)
-        for key in ('pseudo_cam_dir', 'pseudo_fused_dir', 'gt_dir', 'pred_dir'):
-            f = osp.join(p.get(key) or '', img_id + '.png')
-            tiles.append(_colorize(load_label_png(f)) if osp.isfile(f)
-                         else blank)
-        scale = size / max(h, w)
-        return [cv2.resize(t, (int(w * scale), int(h * scale)),
-                           interpolation=cv2.INTER_NEAREST) for t in tiles]
+        scale = self.tile_size / max(h, w)
+        size = (max(1, round(w * scale)), max(1, round(h * scale)))
+        return {k: cv2.resize(t, size, interpolation=cv2.INTER_NEAREST)
+                for k, t in tiles.items() if t is not None}
 
-    def write(self, manifest):
-        os.makedirs(osp.join(self.out_dir, 'img'), exist_ok=True)
+    # ------------------------------------------------------------ charts
+    def _charts(self, stages):
+        """Draw every chart whose inputs exist; returns {name: info}."""
+        charts = {}
+        names = self.class_names
+        before = (_stage_entry(stages, 'expand') or {}).get('metrics') or {}
+        after = (_stage_entry(stages, 'select') or {}).get('metrics') or {}
+        if isinstance(before.get('IoU'), dict) and \
+                isinstance(after.get('IoU'), dict):
+            classes = [n for n in names
+                       if n in before['IoU'] or n in after['IoU']]
+            b = [before['IoU'].get(n) for n in classes]
+            a = [after['IoU'].get(n) for n in classes]
+            report_charts.per_class_iou_chart(
+                osp.join(self.out_dir, 'per_class_iou.png'), classes, b, a)
+            charts['per_class_iou'] = dict(
+                file='per_class_iou.png', classes=classes, before=b, after=a)
+
+        table3 = None
+        if self.paths.get('selector_sweep'):
+            table3 = _read_json(self.paths['selector_sweep']).get('table3')
+        if table3 is None:
+            table3 = after.get('table3')
+        if table3:
+            fixed = [r for r in table3 if r.get('alpha') is not None]
+            star = [r for r in table3 if r.get('alpha') is None and
+                    str(r.get('name', '')).startswith('alpha*')]
+            hard = [r for r in table3 if r.get('alpha') is None and
+                    'hard' in str(r.get('name', ''))]
+            if fixed:
+                report_charts.alpha_sweep_chart(
+                    osp.join(self.out_dir, 'alpha_sweep.png'),
+                    [r['alpha'] for r in fixed], [r['mIoU'] for r in fixed],
+                    alpha_star=star[0]['mIoU'] if star else None,
+                    hard=hard[0]['mIoU'] if hard else None)
+                charts['alpha_sweep'] = dict(
+                    file='alpha_sweep.png',
+                    alphas=[r['alpha'] for r in fixed],
+                    mIoU=[r['mIoU'] for r in fixed],
+                    alpha_star=star[0]['mIoU'] if star else None,
+                    hard=hard[0]['mIoU'] if hard else None)
+
+        cam = _read_json(self.paths['cam_eval']) \
+            if self.paths.get('cam_eval') else \
+            ((_stage_entry(stages, 'cam') or {}).get('metrics') or {})
+        sweep = cam.get('sweep')
+        if sweep:
+            thr = [s['threshold'] for s in sweep]
+            miou = [s['mIoU'] for s in sweep]
+            report_charts.threshold_sweep_chart(
+                osp.join(self.out_dir, 'cam_threshold_sweep.png'), thr, miou,
+                best=cam.get('best_threshold'))
+            charts['cam_threshold_sweep'] = dict(
+                file='cam_threshold_sweep.png', thresholds=thr, mIoU=miou,
+                best_threshold=cam.get('best_threshold'))
+        return charts
+
+    # ------------------------------------------------------------ writing
+    def write(self, manifest=None):
+        """Write the report; returns the path of ``index.html``."""
+        manifest = self._manifest(manifest)
         stages = manifest.get('stages', {})
-        selector = read_selector_log(self.paths.get('selector_log'))
-        samples = self._pick_samples()
-        grid = []
-        for img_id in samples:
-            names = []
-            for col, tile in zip(COLUMNS, self._tiles(img_id)):
-                name = f'img/{img_id}_{col.split()[0]}' \
-                       f'{"_fused" if "fused" in col else ""}.png'
+        os.makedirs(osp.join(self.out_dir, 'img'), exist_ok=True)
+        rows = self._log_rows()
+        by_id = {r['id']: r for r in rows}
+        samples = []
+        for img_id in self._pick_samples(rows):
+            row = by_id.get(img_id)
+            files = {}
+            for col, tile in self._tiles(img_id, row).items():
+                name = f'img/{img_id}_{col}.png'
                 with atomic_write(osp.join(self.out_dir, name)) as tmp:
                     cv2.imwrite(tmp, tile)
-                names.append(name)
-            grid.append(dict(id=img_id, images=names))
-        data = dict(stages={k: dict(metrics=v.get('metrics', {}),
-                                    seconds=v.get('seconds'),
-                                    status=v.get('status'))
-                            for k, v in stages.items()},
-                    selector_per_class=selector, samples=grid,
-                    class_names=self.class_names)
+                files[col] = name
+            samples.append(dict(
+                id=img_id, images=[files[k] for k, _ in COLUMNS
+                                   if k in files],
+                tiles=files, caption=caption(row),
+                decision=row['decision'] if row else None,
+                iou=row['iou'] if row else None,
+                n_c=row['n_c'] if row else None,
+                alpha=row['alpha'] if row else None))
+        data = dict(
+            headline=self._headline(stages),
+            stages={k: dict(metrics=v.get('metrics', {}),
+                            seconds=v.get('seconds'), status=v.get('status'))
+                    for k, v in stages.items()},
+            charts=self._charts(stages),
+            selector_per_class=read_selector_log(
+                self.paths.get('selector_log')),
+            samples=samples, class_names=self.class_names,
+            inputs={k: osp.abspath(v) for k, v in self.paths.items() if v},
+            ignored_inputs=self.ignored_paths)
         with atomic_write(osp.join(self.out_dir, 'report.json')) as tmp:
             with open(tmp, 'w') as f:
                 json.dump(data, f, indent=2)
@@ -161,66 +353,157 @@ class ReportWriter:
                 f.write(self._html(data))
         return osp.join(self.out_dir, 'index.html')
 
+    @staticmethod
+    def _headline(stages):
+        """Before / after the selector, in percent."""
+        out = {}
+        for key, a, b in (('pseudo_label_mIoU', 'expand', 'select'),
+                          ('segmenter_mIoU', 'segment_expand',
+                           'segment_select')):
+            va, vb = stage_miou_percent(stages, a), \
+                stage_miou_percent(stages, b)
+            if va is not None and vb is not None:
+                out[key] = dict(without_selector=round(va, 2),
+                                with_selector=round(vb, 2),
+                                change_points=round(vb - va, 2))
+        return out
+
+    # ------------------------------------------------------------ html
     def _html(self, data):
-        parts = ['<!doctype html><html><head><meta charset="utf-8">',
-                 '<title>mmwsss pipeline report</title><style>',
-                 'body{font-family:sans-serif;margin:2em}',
-                 'table{border-collapse:collapse;margin:1em 0}',
-                 'td,th{border:1px solid #ccc;padding:4px 8px;'
-                 'text-align:right}',
-                 '.good{color:#070;font-weight:bold}'
-                 '.bad{color:#a00;font-weight:bold}',
-                 '</style></head><body><h1>mmwsss pipeline report</h1>']
-        parts.append(self._headline(data))
-        for name, entry in data['stages'].items():
-            metrics = {k: v for k, v in (entry['metrics'] or {}).items()
-                       if not isinstance(v, (list, dict))}
-            parts.append(f'<h2>{html.escape(name)}</h2><p>status: '
-                         f'{entry["status"]}, {entry["seconds"]} s</p>')
-            if metrics:
-                parts.append(_table(sorted(metrics.items()),
-                                    ('metric', 'value')))
+        e = html.escape
+        parts = [
+            '<!doctype html><html><head><meta charset="utf-8">',
+            '<title>mmwsss pipeline report</title><style>',
+            'body{font-family:sans-serif;margin:2em;max-width:1400px}',
+            'table{border-collapse:collapse;margin:0.5em 0 1.5em}',
+            'td,th{border:1px solid #ccc;padding:4px 8px}',
+            'td.n{text-align:right}',
+            '.good{color:#070;font-weight:bold}',
+            '.bad{color:#a00;font-weight:bold}',
+            '.headline{font-size:1.3em}',
+            '.grid td{padding:2px;text-align:center;vertical-align:top}',
+            '.grid .cap{text-align:left;font-size:0.9em;background:#f6f6f6}',
+            '.legend span{display:inline-block;margin:0 1em 0.3em 0}',
+            '.sw{display:inline-block;width:1em;height:1em;'
+            'border:1px solid #555;vertical-align:middle;margin-right:0.3em}',
+            '.na{color:#999;font-size:0.8em}',
+            '</style></head><body><h1>mmwsss pipeline report</h1>']
+        parts.append(self._headline_html(data['headline']))
+        parts.append(self._stages_html(data['stages']))
+        charts = data['charts']
+        titles = dict(
+            per_class_iou='Per-class IoU of the pseudo-labels, before '
+            '(expanded) and after (fused) the selector',
+            alpha_sweep='Saliency weight α (paper Table 3): pseudo-label '
+            'mIoU',
+            cam_threshold_sweep='CAM background threshold: CAM mIoU')
+        for key, title in titles.items():
+            if key in charts:
+                parts.append(f'<h2>{e(title)}</h2><img src="'
+                             f'{charts[key]["file"]}" alt="{e(title)}">')
         if data['selector_per_class']:
-            rows = [(c, v['single'], v['replaced'],
-                     v['replaced'] / max(v['single'], 1))
-                    for c, v in sorted(data['selector_per_class'].items())]
-            parts.append('<h2>Selector decisions (single-class images)</h2>')
-            parts.append(_table(rows, ('class', 'single-class images',
-                                       'replaced by saliency',
-                                       'fraction')))
-        if data['samples']:
-            parts.append('<h2>Samples</h2><table><tr><th>id</th>' +
-                         ''.join(f'<th>{c}</th>' for c in COLUMNS) + '</tr>')
-            for s in data['samples']:
-                parts.append(f'<tr><td>{html.escape(s["id"])}</td>' + ''.join(
-                    f'<td><img src="{n}"></td>' for n in s['images']) +
-                    '</tr>')
+            parts.append('<h2>Selector decisions (single-class images)</h2>'
+                         '<table><tr><th>class</th><th>single-class images'
+                         '</th><th>changed by the selector</th></tr>')
+            for c, v in sorted(data['selector_per_class'].items()):
+                pct = 100.0 * v['replaced'] / max(v['single'], 1)
+                parts.append(f'<tr><td>{e(c)}</td><td class="n">'
+                             f'{v["single"]}</td><td class="n">'
+                             f'{v["replaced"]} ({pct:.0f} %)</td></tr>')
             parts.append('</table>')
+        if data['samples']:
+            parts.append(self._samples_html(data['samples']))
+        parts.append('<p class="na">Timings, input paths and every metric: '
+                     '<a href="report.json">report.json</a>.</p>')
         parts.append('</body></html>')
         return '\n'.join(parts)
 
     @staticmethod
-    def _headline(data):
-        st = data['stages']
-
-        def metric(stage, key):
-            return (st.get(stage, {}).get('metrics') or {}).get(key)
-
+    def _headline_html(headline):
+        if not headline:
+            return ('<p class="headline">No before/after numbers: the '
+                    'expand/select or segmenter stages have no mIoU.</p>')
+        labels = dict(
+            segmenter_mIoU='Segmenter, val mIoU',
+            pseudo_label_mIoU='Pseudo-labels, mIoU on the labelled split')
         rows = []
-        for label, a, b in (
-                ('pseudo-label mIoU (train)', ('expand', 'mIoU'),
-                 ('fuse', 'mIoU')),
-                ('segmenter val mIoU', ('segment_cam', 'mIoU'),
-                 ('segment_fused', 'mIoU'))):
-            va, vb = metric(*a), metric(*b)
-            if va is None or vb is None:
+        for key in ('segmenter_mIoU', 'pseudo_label_mIoU'):
+            if key not in headline:
                 continue
-            cls = 'good' if vb > va else 'bad'
-            rows.append(f'<tr><td>{label}</td><td>{va:.4f}</td>'
-                        f'<td class="{cls}">{vb:.4f}</td>'
-                        f'<td class="{cls}">{vb - va:+.4f}</td></tr>')
+            h = headline[key]
+            d = h['change_points']
+            cls = 'good' if d > 0 else 'bad'
+            rows.append(f'<tr><td>{labels[key]}</td><td class="n">'
+                        f'{h["without_selector"]:.2f} %</td>'
+                        f'<td class="n {cls}">{h["with_selector"]:.2f} %</td>'
+                        f'<td class="n {cls}">{d:+.2f} points</td></tr>')
+        return ('<h2 class="headline">Did the selector help?</h2><table>'
+                '<tr><th></th><th>without selector (expanded labels)</th>'
+                '<th>with selector (fused labels)</th><th>change</th></tr>'
+                + ''.join(rows) + '</table>')
+
+    @staticmethod
+    def _stages_html(stages):
+        rows = []
+        for name, entry in stages.items():
+            metrics = entry.get('metrics') or {}
+            canon = canonical_stage(name)
+            shown = []
+            for k, v in metrics.items():
+                if isinstance(v, bool) or not isinstance(v, (int, float)) \
+                        or k in _NOT_METRICS:
+                    continue
+                if canon in FRACTION_STAGES and k in ('Acc', 'Acc_class',
+                                                      'mIoU', 'fwIoU'):
+                    shown.append(f'{k} {100 * v:.2f} %')
+                elif canon in SEGMENT_STAGES or canon == 'classify':
+                    shown.append(f'{k} {v:.2f} %')
+                else:
+                    shown.append(f'{k} {v:.3g}')
+            rows.append(f'<tr><td>{html.escape(name)}</td><td>'
+                        f'{html.escape(str(entry.get("status")))}</td><td>'
+                        f'{html.escape(", ".join(shown)) or "–"}</td></tr>')
         if not rows:
             return ''
-        return ('<h2>Did the selector help?</h2><table><tr><th></th>'
-                '<th>CAM only</th><th>with selector</th><th>change</th></tr>'
-                + ''.join(rows) + '</table>')
+        return ('<h2>Stages</h2><table><tr><th>stage</th><th>status</th>'
+                '<th>metrics</th></tr>' + ''.join(rows) + '</table>')
+
+    def _legend_html(self):
+        items = []
+        for i, name in enumerate(self.class_names):
+            r, g, b = VOC_PALETTE[i]
+            items.append(f'<span><i class="sw" style="background:rgb('
+                         f'{r},{g},{b})"></i>{html.escape(name)}</span>')
+        r, g, b = VOC_PALETTE[255]
+        items.append(f'<span><i class="sw" style="background:rgb({r},{g},'
+                     f'{b})"></i>ignore (255)</span>')
+        return ('<p class="legend">' + ''.join(items) + '</p><p class="na">'
+                'CAM: the class\'s CAM over the image, blue = low, red = '
+                'high. Saliency: white = salient. o: IoU of the CAM region '
+                'and the saliency mask; n_c: class salience; α*: the weight '
+                'of the saliency (α = 1 / 0 for the hard rule\'s replace / '
+                'keep).</p>')
+
+    def _samples_html(self, samples):
+        e = html.escape
+        ncol = len(COLUMNS)
+        parts = ['<h2>Samples</h2>', self._legend_html(),
+                 '<table class="grid"><tr>' + ''.join(
+                     f'<th>{e(h)}</th>' for _, h in COLUMNS) + '</tr>']
+        for s in samples:
+            parts.append(f'<tr><td class="cap" colspan="{ncol}"><b>'
+                         f'{e(s["id"])}</b> — {e(s["caption"])}</td></tr>')
+            cells = []
+            for key, header in COLUMNS:
+                name = s['tiles'].get(key)
+                cells.append(f'<td><img src="{name}" alt="{e(header)}"></td>'
+                             if name else '<td class="na">not available</td>')
+            parts.append('<tr class="sample">' + ''.join(cells) + '</tr>')
+        parts.append('</table>')
+        return '\n'.join(parts)
+
+
+def write_report(work_dir, paths, class_names, manifest=None, num_samples=8):
+    """Write ``<work_dir>/report``; see :class:`ReportWriter`."""
+    return ReportWriter(work_dir, paths, class_names,
+                        num_samples=num_samples).write(manifest)
