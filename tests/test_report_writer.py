@@ -61,7 +61,8 @@ def _manifest(old_names=False):
         segment_select=dict(metrics=dict(mIoU=30.12, aAcc=81.0)))
     out = {}
     for k, v in stages.items():
-        out[names.get(k, k)] = dict(v, seconds=123.4, status='done')
+        out[names.get(k, k)] = dict(v, seconds=123.4, status='done',
+                                    outputs=[f'/w/{k}_out'])
     return dict(stages=out)
 
 
@@ -138,7 +139,9 @@ def test_report_headline_charts_grid_and_json(fake):
     # timings and paths in the JSON only
     assert data['stages']['cam']['seconds'] == 123.4
     assert data['inputs']['img_dir'] == paths['img_dir']
+    assert data['stages']['cam']['outputs'] == ['/w/cam_out']
     assert '123.4' not in page and str(work) not in page
+    assert '/w/' not in page
 
     # charts: files exist, are drawn, are referenced, and hold the numbers
     for name in ('per_class_iou.png', 'alpha_sweep.png',

@@ -337,7 +337,8 @@ class ReportWriter:
         data = dict(
             headline=self._headline(stages),
             stages={k: dict(metrics=v.get('metrics', {}),
-                            seconds=v.get('seconds'), status=v.get('status'))
+                            seconds=v.get('seconds'), status=v.get('status'),
+                            outputs=v.get('outputs'))
                     for k, v in stages.items()},
             charts=self._charts(stages),
             selector_per_class=read_selector_log(
