@@ -2,7 +2,6 @@
 one captioned row per sample, the colour legend, timings and paths only in
 report.json."""
 import json
-import os.path as osp
 
 import cv2
 import numpy as np
@@ -201,12 +200,13 @@ def test_report_reads_old_stage_names_and_missing_inputs(fake):
     work, paths = fake
     (work / 'manifest.json').write_text(json.dumps(_manifest(True)))
     minimal = dict(img_dir=paths['img_dir'], gt_dir=paths['gt_dir'],
-                   selector_log=paths['selector_log'])
+                   selector_log=paths['selector_log'], sod_dir='/w/sod')
     ReportWriter(str(work), minimal, NAMES, num_samples=2).write()
     rep = work / 'report'
     data = json.load(open(rep / 'report.json'))
     assert data['headline']['segmenter_mIoU']['change_points'] == 1.56
     assert 'segment_fused' in data['stages']
+    assert data['ignored_inputs'] == ['sod_dir']
     assert not (rep / 'alpha_sweep.png').exists()
     # the CAM sweep comes from the manifest's cam metrics
     assert (rep / 'cam_threshold_sweep.png').is_file()
