@@ -4,6 +4,7 @@ import glob
 import os.path as osp
 
 import pytest
+import torch
 
 import mmwsss  # noqa: F401  (first: installs the mmcv.ops shim mmseg needs)
 from conftest import REPO
@@ -12,6 +13,7 @@ from mmengine.registry import init_default_scope
 from mmseg.registry import MODELS, TRANSFORMS
 
 from mmwsss.utils.io import TOY_CLASSES, VOC_CLASSES
+from mmwsss.utils.offline_weights import SOURCES
 
 SEG_CONFIGS = sorted(glob.glob(osp.join(REPO, 'configs/seg/*.py')))
 OPENMMLAB_WEIGHTS = ('open-mmlab://', 'mmcls://', 'https://download.openmmlab')
@@ -36,6 +38,7 @@ def test_paper_table1_configs_exist():
     names = {osp.basename(p) for p in SEG_CONFIGS}
     for expected in (
             'deeplabv2_r101-d8_4xb4-20k_voc12aug-pseudo-512x512.py',
+            'deeplabv2_r101-d8_1xb10-20k_voc12aug-pseudo-321x321.py',
             'deeplabv3plus_r101-d8_4xb4-20k_voc12aug-pseudo-512x512.py',
             'deeplabv3plus_s101-d8_4xb4-20k_voc12aug-pseudo-512x512.py',
             'deeplabv3plus_s269-d8_4xb4-20k_voc12aug-pseudo-512x512.py'):
@@ -63,8 +66,11 @@ def test_seg_config_builds_model(path):
         assert tuple(train.metainfo.classes) == TOY_CLASSES
     else:
         checkpoints = _init_checkpoints(cfg.model)
-        assert checkpoints and all(c.startswith(OPENMMLAB_WEIGHTS)
-                                   for c in checkpoints), checkpoints
+        # OpenMMLab weights, or a file of the offline weights folder that
+        # docs/weights.md says how to make (offline_weights.SOURCES)
+        assert checkpoints and all(c.startswith(OPENMMLAB_WEIGHTS) or
+                                   c in SOURCES for c in checkpoints), \
+            checkpoints
         assert cfg.model.get('pretrained') is None
     init_default_scope('mmseg')
     model = MODELS.build(cfg.model)  # no init_weights: nothing downloaded
@@ -86,6 +92,21 @@ def test_seg_config_builds_model(path):
         assert type(model.backbone).__name__ == 'ResNeSt'
     if '-d8_' in name:
         assert tuple(model.backbone.strides) == (1, 2, 1, 1)
+    if name.endswith('-321x321.py'):
+        # the WSSS DeepLab-v2 recipe (deeplab-pytorch's configs/voc12.yaml)
+        assert cfg.train_dataloader.batch_size == 10
+        assert cfg.optim_wrapper.optimizer.lr == 2.5e-4
+        assert cfg.optim_wrapper.paramwise_cfg.custom_keys[
+            'decode_head'].lr_mult == 10.0
+        assert cfg.train_cfg.max_iters == 20000
+        assert cfg.model.backbone.style == 'caffe'
+        assert not cfg.model.backbone.norm_cfg.requires_grad
+        assert cfg.model.backbone.init_cfg.checkpoint == \
+            'deeplabv1_resnet101-coco_mmseg.pth'
+        crop = [t for t in cfg.train_pipeline if t.type == 'RandomCrop']
+        assert tuple(crop[0].crop_size) == (321, 321)
+        out = model.forward(torch.zeros(1, 3, 321, 321), mode='tensor')
+        assert tuple(out.shape) == (1, 21, 41, 41)
 
 
 def test_dataset_base_drops_into_upstream_model_base(tmp_path):
