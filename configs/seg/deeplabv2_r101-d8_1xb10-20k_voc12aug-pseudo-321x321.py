@@ -23,7 +23,14 @@ data_preprocessor = dict(
     std=[1.0, 1.0, 1.0],
     bgr_to_rgb=False)
 frozen_bn = dict(type='BN', requires_grad=False)
+# test-time dense CRF (DeepLab's settings; needs `pip install -e '.[crf]'`):
+#   --cfg-options model.crf.enabled=True       (single scale)
+#   --tta --cfg-options tta_model.crf.enabled=True  (after scales + flips)
+crf = dict(enabled=False, num_iter=10, pos_w=3.0, pos_xy_std=1.0, bi_w=4.0,
+           bi_xy_std=67.0, bi_rgb_std=3.0)
 model = dict(
+    type='CRFEncoderDecoder',
+    crf=crf,
     data_preprocessor=data_preprocessor,
     backbone=dict(
         _delete_=True,
@@ -77,6 +84,7 @@ tta_pipeline = [
             ], [dict(type='LoadAnnotations')], [dict(type='PackSegInputs')]
         ])
 ]
+tta_model = dict(type='CRFSegTTAModel', crf=crf)
 train_dataloader = dict(batch_size=10, dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader
