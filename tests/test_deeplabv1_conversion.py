@@ -82,3 +82,16 @@ def test_unknown_key_is_named():
     with pytest.raises(KeyError, match='layer6.block1'):
         convert_deeplabv1_key('layer6.block1.reduce.conv.weight')
     assert convert_deeplabv1_key('base.aspp.c0.weight') is None
+
+
+def test_convert_tool_writes_a_loadable_backbone_checkpoint(tmp_path):
+    from conftest import run_tool
+    shapes = published_deeplabv1_keys('base.')
+    src, dst = tmp_path / 'coco.pth', tmp_path / 'out' / 'backbone.pth'
+    torch.save({k: torch.zeros(s) if s else torch.tensor(0)
+                for k, s in shapes.items()}, src)
+    proc = run_tool('tools/convert_deeplabv1.py', src, dst)
+    assert 'dropped 2 classifier keys' in proc.stdout
+    ckpt = torch.load(dst, map_location='cpu', weights_only=True)
+    assert len(ckpt['state_dict']) == len(shapes) - 2
+    assert 'layer3.22.conv2.weight' in ckpt['state_dict']

@@ -72,3 +72,43 @@ def test_missing_package_message(monkeypatch):
     monkeypatch.setitem(sys.modules, 'pydensecrf.densecrf', None)
     with pytest.raises(ImportError, match=r"pip install -e '\.\[crf\]'"):
         dense_crf_refine(np.zeros((3, 2, 2)), np.ones((2, 2, 2)))
+
+
+def test_crf_encoder_decoder_predicts_crf_labels(tmp_path):
+    """CRFEncoderDecoder (toy seg config, random weights): with the CRF on,
+    pred_sem_seg is the CRF argmax of its own softmax on the image; off,
+    mmseg's argmax."""
+    pytest.importorskip('pydensecrf.densecrf', reason=NEEDS_CRF)
+    import os.path as osp
+
+    import cv2
+    from conftest import REPO
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+    from mmseg.registry import MODELS
+    from mmseg.structures import SegDataSample
+
+    import mmwsss  # noqa: F401
+    cfg = Config.fromfile(osp.join(
+        REPO, 'configs/seg/deeplabv3plus_r18w32-d16_1xb8-1200_toy-pseudo-'
+        '64x64.py'))
+    init_default_scope('mmseg')
+    image, _ = _two_colour_case()
+    path = str(tmp_path / 'img.png')
+    cv2.imwrite(path, image.transpose(1, 2, 0))
+    preds = {}
+    for enabled in (False, True):
+        cfg.model.type = 'CRFEncoderDecoder'
+        cfg.model.crf = dict(enabled=enabled, num_iter=5)
+        torch.manual_seed(0)
+        model = MODELS.build(cfg.model).eval()
+        meta = dict(img_path=path, img_shape=(16, 24), ori_shape=(16, 24),
+                    pad_shape=(16, 24))
+        x = torch.from_numpy(image).float()[None]
+        with torch.no_grad():
+            out = model.predict(x, [SegDataSample(metainfo=meta)])[0]
+        preds[enabled] = out.pred_sem_seg.data
+        probs = out.seg_logits.data.softmax(0)
+    np.testing.assert_array_equal(preds[False], probs.argmax(0, keepdim=True))
+    q = dense_crf_refine(torch.from_numpy(image), probs, num_iter=5)
+    np.testing.assert_array_equal(preds[True], q.argmax(0, keepdim=True))
