@@ -15,8 +15,9 @@ channels ``2g`` and ``2g+1``: ``x_{2g} cos`` with ``x_{2g+1} cos`` for
 conv (with bias) + BN + ReLU; the reweighting MLP's 3C outputs are read as
 (C, 3). ``pairing='channel'`` is the variant where each output channel
 mixes the ``(x cos, x sin)`` wave of its own channel (two depthwise
-convolutions; the paper's wording), with the 3C outputs read as (3, C). :class:`PATMBlock` wraps it as a
-pre-norm residual block with a channel MLP, like Wave-MLP's ``WaveBlock``.
+convolutions; mmwsss's earlier operator), with the 3C outputs read as
+(3, C). :class:`PATMBlock` wraps it as a pre-norm residual block with a
+channel MLP, like Wave-MLP's ``WaveBlock``.
 Plain PyTorch with mmcv norm layers; no registry.
 """
 import warnings
