@@ -200,3 +200,35 @@ def test_fused_online_base_config(toy_root, tmp_path):
         elif len(present) > 1 or iou < 0.35:
             np.testing.assert_array_equal(fused, lab, err_msg=img_id)
     assert replaced >= 5
+
+
+def test_321_pipeline_pads_with_the_mean_and_ignore(tmp_path):
+    """deeplab-pytorch pads its mean-subtracted image with 0 and the label
+    with ignore: a white 400 x 40 image (at most 75 px high after the
+    0.5..1.5 rescale) gives 0 outside it after the data preprocessor, 255
+    in the label."""
+    import cv2
+    import numpy as np
+    cfg = Config.fromfile(osp.join(
+        REPO, 'configs/seg/deeplabv2_r101-d8_1xb10-20k_voc12aug-pseudo-'
+        '321x321.py'))
+    init_default_scope('mmseg')
+    img, seg = str(tmp_path / 'a.jpg'), str(tmp_path / 'a.png')
+    cv2.imwrite(img, np.full((40, 400, 3), 255, np.uint8))
+    cv2.imwrite(seg, np.full((40, 400), 3, np.uint8))
+    pipeline = [TRANSFORMS.build(t) for t in cfg.train_pipeline]
+    res = dict(img_path=img, seg_map_path=seg, reduce_zero_label=False,
+               seg_fields=[])
+    for t in pipeline:
+        res = t(res)
+    pre = MODELS.build(cfg.model.data_preprocessor)
+    batch = pre(dict(inputs=[res['inputs']],
+                     data_samples=[res['data_samples']]), training=True)
+    x = batch['inputs'][0]
+    label = batch['data_samples'][0].gt_sem_seg.data[0]
+    assert tuple(x.shape) == (3, 321, 321)
+    pad = label == 255
+    assert 0 < pad.float().mean() < 1 and (label[~pad] == 3).all()
+    assert (x[:, pad] == 0).all()
+    mean = torch.tensor([104.008, 116.669, 122.675])
+    torch.testing.assert_close(x[:, ~pad].mean(1), 255 - mean)
