@@ -42,7 +42,8 @@ setup(
     python_requires='>=3.8',
     install_requires=['torch>=2.0', 'torchvision', mmcv_requirement()] +
     read_requirements('runtime.txt'),
-    extras_require=dict(tests=read_requirements('tests.txt')),
+    extras_require=dict(tests=read_requirements('tests.txt'),
+                        crf=['pydensecrf2']),
     license='Apache License 2.0',
     zip_safe=False,
 )

@@ -4,6 +4,7 @@ import glob
 import os.path as osp
 
 import pytest
+import torch
 
 import mmwsss  # noqa: F401  (first: installs the mmcv.ops shim mmseg needs)
 from conftest import REPO
@@ -12,6 +13,7 @@ from mmengine.registry import init_default_scope
 from mmseg.registry import MODELS, TRANSFORMS
 
 from mmwsss.utils.io import TOY_CLASSES, VOC_CLASSES
+from mmwsss.utils.offline_weights import SOURCES
 
 SEG_CONFIGS = sorted(glob.glob(osp.join(REPO, 'configs/seg/*.py')))
 OPENMMLAB_WEIGHTS = ('open-mmlab://', 'mmcls://', 'https://download.openmmlab')
@@ -36,6 +38,7 @@ def test_paper_table1_configs_exist():
     names = {osp.basename(p) for p in SEG_CONFIGS}
     for expected in (
             'deeplabv2_r101-d8_4xb4-20k_voc12aug-pseudo-512x512.py',
+            'deeplabv2_r101-d8_1xb10-20k_voc12aug-pseudo-321x321.py',
             'deeplabv3plus_r101-d8_4xb4-20k_voc12aug-pseudo-512x512.py',
             'deeplabv3plus_s101-d8_4xb4-20k_voc12aug-pseudo-512x512.py',
             'deeplabv3plus_s269-d8_4xb4-20k_voc12aug-pseudo-512x512.py'):
@@ -63,8 +66,11 @@ def test_seg_config_builds_model(path):
         assert tuple(train.metainfo.classes) == TOY_CLASSES
     else:
         checkpoints = _init_checkpoints(cfg.model)
-        assert checkpoints and all(c.startswith(OPENMMLAB_WEIGHTS)
-                                   for c in checkpoints), checkpoints
+        # OpenMMLab weights, or a file of the offline weights folder that
+        # docs/weights.md says how to make (offline_weights.SOURCES)
+        assert checkpoints and all(c.startswith(OPENMMLAB_WEIGHTS) or
+                                   c in SOURCES for c in checkpoints), \
+            checkpoints
         assert cfg.model.get('pretrained') is None
     init_default_scope('mmseg')
     model = MODELS.build(cfg.model)  # no init_weights: nothing downloaded
@@ -86,6 +92,21 @@ def test_seg_config_builds_model(path):
         assert type(model.backbone).__name__ == 'ResNeSt'
     if '-d8_' in name:
         assert tuple(model.backbone.strides) == (1, 2, 1, 1)
+    if name.endswith('-321x321.py'):
+        # the WSSS DeepLab-v2 recipe (deeplab-pytorch's configs/voc12.yaml)
+        assert cfg.train_dataloader.batch_size == 10
+        assert cfg.optim_wrapper.optimizer.lr == 2.5e-4
+        assert cfg.optim_wrapper.paramwise_cfg.custom_keys[
+            'decode_head'].lr_mult == 10.0
+        assert cfg.train_cfg.max_iters == 20000
+        assert cfg.model.backbone.style == 'caffe'
+        assert not cfg.model.backbone.norm_cfg.requires_grad
+        assert cfg.model.backbone.init_cfg.checkpoint == \
+            'deeplabv1_resnet101-coco_mmseg.pth'
+        crop = [t for t in cfg.train_pipeline if t.type == 'RandomCrop']
+        assert tuple(crop[0].crop_size) == (321, 321)
+        out = model.forward(torch.zeros(1, 3, 321, 321), mode='tensor')
+        assert tuple(out.shape) == (1, 21, 41, 41)
 
 
 def test_dataset_base_drops_into_upstream_model_base(tmp_path):
@@ -179,3 +200,35 @@ def test_fused_online_base_config(toy_root, tmp_path):
         elif len(present) > 1 or iou < 0.35:
             np.testing.assert_array_equal(fused, lab, err_msg=img_id)
     assert replaced >= 5
+
+
+def test_321_pipeline_pads_with_the_mean_and_ignore(tmp_path):
+    """deeplab-pytorch pads its mean-subtracted image with 0 and the label
+    with ignore: a white 400 x 40 image (at most 75 px high after the
+    0.5..1.5 rescale) gives 0 outside it after the data preprocessor, 255
+    in the label."""
+    import cv2
+    import numpy as np
+    cfg = Config.fromfile(osp.join(
+        REPO, 'configs/seg/deeplabv2_r101-d8_1xb10-20k_voc12aug-pseudo-'
+        '321x321.py'))
+    init_default_scope('mmseg')
+    img, seg = str(tmp_path / 'a.jpg'), str(tmp_path / 'a.png')
+    cv2.imwrite(img, np.full((40, 400, 3), 255, np.uint8))
+    cv2.imwrite(seg, np.full((40, 400), 3, np.uint8))
+    pipeline = [TRANSFORMS.build(t) for t in cfg.train_pipeline]
+    res = dict(img_path=img, seg_map_path=seg, reduce_zero_label=False,
+               seg_fields=[])
+    for t in pipeline:
+        res = t(res)
+    pre = MODELS.build(cfg.model.data_preprocessor)
+    batch = pre(dict(inputs=[res['inputs']],
+                     data_samples=[res['data_samples']]), training=True)
+    x = batch['inputs'][0]
+    label = batch['data_samples'][0].gt_sem_seg.data[0]
+    assert tuple(x.shape) == (3, 321, 321)
+    pad = label == 255
+    assert 0 < pad.float().mean() < 1 and (label[~pad] == 3).all()
+    assert (x[:, pad] == 0).all()
+    mean = torch.tensor([104.008, 116.669, 122.675])
+    torch.testing.assert_close(x[:, ~pad].mean(1), 255 - mean)

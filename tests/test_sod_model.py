@@ -150,10 +150,11 @@ def test_patm_block():
     x2[:, :, 4] += 1
     changed = (row_branch(x2) - row_branch(x)).abs().sum(dim=(0, 1, 3)) > 1e-6
     assert changed.tolist() == [i == 4 for i in range(9)]
-    # it is the grouped convolution of Wave-MLP over the interleaved wave
-    # channels (x cos t, x sin t) of each channel
+    # pairing='channel': a grouped convolution over the interleaved wave
+    # channels (x cos t, x sin t) of each channel (the released operator's
+    # pairing is tested in test_patm.py)
     amp, theta = torch.randn(1, 3, 5, 9), torch.randn(1, 3, 5, 9)
-    wave_conv = PATM(3).tfc_h
+    wave_conv = PATM(3, pairing='channel').tfc_h
     grouped = torch.nn.Conv2d(6, 3, (1, 7), padding=(0, 3), groups=3,
                               bias=False)
     with torch.no_grad():

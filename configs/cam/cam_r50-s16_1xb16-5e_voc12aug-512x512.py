@@ -1,10 +1,13 @@
 # Stage 1: the CAM classifier of IRN (Ahn et al., CVPR 2019) in mmpretrain.
 # ResNet-50, output stride 16 (strides (2,2,2,1) counting the stem conv:
-# stem/2, max-pool/2, layer2/2, layer3/2, layer4/1), stem frozen, BN in eval
-# mode, bias-free 1x1 classifier (CAMHead) with 10x learning rate, SGD
+# stem/2, max-pool/2, layer2/2, layer3/2, layer4/1), stem + layer1 + layer2
+# frozen (IRN detaches after its stage 2: frozen_stages=2), BN in eval mode,
+# bias-free 1x1 classifier (CAMHead) with 10x learning rate, loss = sigmoid
+# BCE averaged over batch and classes (F.multilabel_soft_margin_loss), SGD
 # lr 0.1, weight decay 1e-4, no momentum (IRN's PolyOptimizer hands its
 # weight decay to SGD's momentum slot, so its momentum is 1e-4), poly decay
-# (power 0.9), batch 16, 5 epochs on VOC train_aug, 512 crops.
+# (power 0.9), batch 16, 5 epochs on VOC train_aug, 512 crops padded with
+# the mean. Recipe table with IRN's sources: docs/cam.md.
 _base_ = [
     '../_base_/datasets/voc12aug_cls-512x512.py',
     '../_base_/default_runtime_cls.py',
@@ -20,7 +23,7 @@ model = dict(
         strides=(1, 2, 2, 1),
         dilations=(1, 1, 1, 1),
         out_indices=(3, ),
-        frozen_stages=0,
+        frozen_stages=2,
         norm_eval=True,
         style='pytorch',
         init_cfg=dict(

@@ -185,7 +185,11 @@ def _replace_syncbn(node):
 
 def adapt_config(cfg, distributed=False):
     """Make a config runnable on this machine (CPU fixes only; a no-op when
-    CUDA is available). Modifies ``cfg`` in place and returns it."""
+    CUDA is available). Modifies ``cfg`` in place and returns it.
+    Pretrained checkpoints are redirected to the offline weights folder
+    first (``mmwsss.utils.offline_weights``; CPU or not)."""
+    from .offline_weights import localize_checkpoints
+    localize_checkpoints(cfg)
     if torch.cuda.is_available():
         return cfg
     env_cfg = cfg.get('env_cfg') or {}

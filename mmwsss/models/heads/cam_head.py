@@ -4,6 +4,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmpretrain.models.heads import MultiLabelClsHead
 from mmpretrain.registry import MODELS
+from mmpretrain.structures import label_to_onehot
 
 from mmwsss.cam import class_activation, normalize_cams
 
@@ -13,7 +14,8 @@ class CAMHead(MultiLabelClsHead):
     """Multi-label head whose class maps are the CAMs.
 
     A bias-free 1x1 conv classifier ``W`` over the last feature map, global
-    average pooling, sigmoid BCE over C classes (eq. 1). Because the pooling
+    average pooling, sigmoid BCE averaged over the batch *and* the C classes
+    (eq. 1; IRN's ``F.multilabel_soft_margin_loss``). Because the pooling
     and the classifier are both linear, ``GAP(W * X) = W * GAP(X)``; the
     logits are computed on pooled features and :meth:`cam_logits` applies
     the same ``W`` at every position (eq. 2 before ``ReLU / max``).
@@ -23,8 +25,11 @@ class CAMHead(MultiLabelClsHead):
     Args:
         num_classes (int): foreground classes (VOC: 20).
         in_channels (int): channels of the last feature map.
-        loss (dict): sigmoid BCE by default (IRN's
-            ``multilabel_soft_margin_loss`` equals it up to a factor C).
+        loss (dict): sigmoid BCE by default. Whatever the loss, it is
+            averaged over B x C elements (``avg_factor=B*C``), not over
+            the batch only as in mmpretrain's ``MultiLabelClsHead``: with
+            the default loss this is exactly
+            ``F.multilabel_soft_margin_loss`` (paper eq. 1, IRN).
         thr (float, optional): score threshold for ``pred_label``.
         topk (int, optional): top-k alternative to ``thr``.
     """
@@ -39,6 +44,19 @@ class CAMHead(MultiLabelClsHead):
         self.num_classes = num_classes
         self.in_channels = in_channels
         self.classifier = nn.Conv2d(in_channels, num_classes, 1, bias=False)
+
+    def _get_loss(self, cls_score, data_samples, **kwargs):
+        """Eq. 1: the per-element loss averaged over the B x C logits."""
+        num_classes = cls_score.size(-1)
+        if 'gt_score' in data_samples[0]:
+            target = torch.stack([s.gt_score.float() for s in data_samples])
+        else:
+            target = torch.stack([
+                label_to_onehot(s.gt_label, num_classes)
+                for s in data_samples]).float()
+        loss = self.loss_module(cls_score, target,
+                                avg_factor=cls_score.numel(), **kwargs)
+        return dict(loss=loss)
 
     def pre_logits(self, feats):
         """The last feature map (B x D x h x w)."""

@@ -1,0 +1,91 @@
+"""Fully connected CRF (Kraehenbuehl & Koltun, NIPS 2011) on class score
+maps: an optional refinement of CAM pseudo-labels (``refine='crf'``, the
+same call shape as :func:`mmwsss.cam.pixel_adaptive_refine`) and the
+test-time post-processing of the segmenters (``CRFEncoderDecoder``,
+``CRFSegTTAModel``).
+
+Needs ``pydensecrf2`` (``pip install -e '.[crf]'``; it builds from source
+with a C++ compiler). Without it, :func:`dense_crf_refine` raises an
+``ImportError`` that says so; nothing else in mmwsss needs it.
+
+Defaults are DeepLab's, as in kazuto1011/deeplab-pytorch's
+``configs/voc12.yaml``: 10 mean-field iterations, a Gaussian (smoothness)
+kernel of weight 3 and spatial std 1, a bilateral (appearance) kernel of
+weight 4, spatial std 67 and colour std 3 (RGB, 0..255).
+"""
+import numpy as np
+
+CRF_EXTRA = "pip install -e '.[crf]'  (installs pydensecrf2)"
+DEFAULT_CRF = dict(num_iter=10, pos_w=3.0, pos_xy_std=1.0, bi_w=4.0,
+                   bi_xy_std=67.0, bi_rgb_std=3.0)
+
+
+def dense_crf_available():
+    try:
+        import pydensecrf.densecrf  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _densecrf():
+    try:
+        import pydensecrf.densecrf as dcrf
+        from pydensecrf.utils import unary_from_softmax
+    except ImportError as err:
+        raise ImportError(
+            f'dense CRF needs pydensecrf2, which is not installed: '
+            f'{CRF_EXTRA}') from err
+    return dcrf, unary_from_softmax
+
+
+def dense_crf_refine(image, scores, num_iter=DEFAULT_CRF['num_iter'],
+                     pos_w=DEFAULT_CRF['pos_w'],
+                     pos_xy_std=DEFAULT_CRF['pos_xy_std'],
+                     bi_w=DEFAULT_CRF['bi_w'],
+                     bi_xy_std=DEFAULT_CRF['bi_xy_std'],
+                     bi_rgb_std=DEFAULT_CRF['bi_rgb_std']):
+    """Refine score maps with a dense CRF.
+
+    Args:
+        image: 3 x H x W RGB, 0..255 (torch tensor or numpy array).
+        scores: P x H x W non-negative scores (e.g. background plane +
+            CAMs, or softmax probabilities), at the image's size. Each
+            pixel's scores are normalised to probabilities (sum 1) and
+            their negative logs are the unary potentials.
+        num_iter (int): mean-field iterations.
+
+    Returns:
+        the marginals Q (P x H x W, each pixel sums to 1), of the type of
+        ``scores`` (tensor or array).
+    """
+    dcrf, unary_from_softmax = _densecrf()
+    is_tensor = hasattr(scores, 'detach')
+    probs = (scores.detach().cpu().numpy() if is_tensor else
+             np.asarray(scores)).astype(np.float32)
+    img = image.detach().cpu().numpy() if hasattr(image, 'detach') else \
+        np.asarray(image)
+    if probs.ndim != 3 or img.ndim != 3 or img.shape[0] != 3:
+        raise ValueError(f'expected image 3 x H x W and scores P x H x W, '
+                         f'got {img.shape} and {probs.shape}')
+    if img.shape[1:] != probs.shape[1:]:
+        raise ValueError(f'image {img.shape[1:]} and scores '
+                         f'{probs.shape[1:]} differ in size')
+    n_labels, height, width = probs.shape
+    probs = np.clip(probs, 1e-8, None)
+    probs /= probs.sum(axis=0, keepdims=True)
+    crf = dcrf.DenseCRF2D(width, height, n_labels)
+    crf.setUnaryEnergy(np.ascontiguousarray(unary_from_softmax(probs)))
+    if pos_w > 0:
+        crf.addPairwiseGaussian(sxy=pos_xy_std, compat=pos_w)
+    if bi_w > 0:
+        rgb = np.ascontiguousarray(
+            np.clip(img.transpose(1, 2, 0), 0, 255).astype(np.uint8))
+        crf.addPairwiseBilateral(sxy=bi_xy_std, srgb=bi_rgb_std, rgbim=rgb,
+                                 compat=bi_w)
+    q = np.array(crf.inference(num_iter), dtype=np.float32)
+    q = q.reshape(n_labels, height, width)
+    if is_tensor:
+        import torch
+        return torch.from_numpy(q).to(scores.device)
+    return q
