@@ -114,9 +114,9 @@ def _bare_worker(img_id):
 
 
 def child(mode, voc, split, out, workers):
-    import mmwsss  # noqa: F401  (import cost excluded from the timing)
+    import mmwsss.mm_components  # noqa: F401  (registers components, compat fixes)
     from mmwsss.utils.io import read_image_list
-    from mmwsss.utils.labels import load_cls_labels
+    from mmwsss.datasets.voc_layout import load_cls_labels
     start = time.perf_counter()
     if mode == 'bare':
         ids = read_image_list(osp.join(voc, 'ImageSets', 'Segmentation',

@@ -97,7 +97,7 @@ def random_checkpoint(config, num_classes, path):
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
 
-    import mmwsss  # noqa: F401
+    import mmwsss.mm_components  # noqa: F401  (registers components, compat fixes)
     cfg = Config.fromfile(config)
     cfg.model.head.num_classes = num_classes
     cfg.model.data_preprocessor.num_classes = num_classes

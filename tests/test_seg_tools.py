@@ -16,7 +16,7 @@ import pytest
 import torch
 from PIL import Image
 
-import mmwsss  # noqa: F401  (first: installs the mmcv.ops shim mmseg needs)
+import mmwsss.mm_components  # noqa: F401  (registers components, compat fixes)
 from conftest import REPO, VOC_REAL_MINI, run_tool, tool_env
 from mmwsss.utils.io import (VOC_PALETTE, load_label_png, read_image_list,
                              save_label_png)

@@ -22,7 +22,7 @@ from mmwsss.selector import (class_salience_norms,
                              image_salience_sample, load_norms)
 from mmwsss.utils.io import (TOY_CLASSES, load_grey_png, load_label_png,
                              read_image_list, save_grey_png)
-from mmwsss.utils.labels import load_cls_labels
+from mmwsss.datasets.voc_layout import load_cls_labels
 
 SPLIT = 'train_aug'
 NUM = len(TOY_CLASSES)
@@ -252,7 +252,7 @@ def test_bad_inputs_name_the_file(stage, tmp_path):
         tool_main('fuse_pseudo_labels', args + ['--out', tmp_path / 'b'])
 
     # the online transforms
-    import mmwsss  # noqa: F401
+    import mmwsss.mm_components  # noqa: F401  (registers components, compat fixes)
     from mmseg.registry import TRANSFORMS
     label = load_label_png(osp.join(stage['pseudo'], f'{small}.png'))
     res = dict(img_path=f'/x/JPEGImages/{small}.jpg', gt_seg_map=label)

@@ -138,7 +138,7 @@ def main(argv=None):
     args = parse_args(argv)
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
-    import mmwsss  # noqa: F401  (registers components, compat fixes)
+    import mmwsss.mm_components  # noqa: F401  (registers components, compat fixes)
     from mmwsss.utils import (ShardedJob, init_tool_dist, read_image_list,
                               save_label_png)
 

@@ -10,7 +10,7 @@ from mmengine.config import Config, DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-import mmwsss  # noqa: F401  (registers components, applies compat fixes)
+import mmwsss.mm_components  # noqa: F401  (registers components, compat fixes)
 from mmwsss.utils import adapt_config, close_dist
 
 

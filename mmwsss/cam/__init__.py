@@ -1,15 +1,26 @@
-"""Pure CAM maths (torch / numpy, no OpenMMLab import): multi-scale CAMs,
-normalisation, CAM -> label, pixel-adaptive refinement."""
-from .cam_to_label import (DEFAULT_BG_THRESHOLDS, cam_scores_with_background,
-                           cam_to_label, scores_to_label)
-from .multiscale import (DEFAULT_SCALES, class_activation, multiscale_cam,
-                         normalize_cams, scaled_size)
-from .pixel_adaptive_refinement import (neighbour_offsets, par_affinity,
-                                        pixel_adaptive_refine)
+"""Pure CAM maths (no OpenMMLab import): multi-scale CAMs, normalisation
+(torch), CAM -> label (numpy), pixel-adaptive refinement (torch).
 
-__all__ = [
-    'DEFAULT_BG_THRESHOLDS', 'cam_scores_with_background', 'cam_to_label',
-    'scores_to_label', 'DEFAULT_SCALES', 'class_activation',
-    'multiscale_cam', 'normalize_cams', 'scaled_size', 'neighbour_offsets',
-    'par_affinity', 'pixel_adaptive_refine'
-]
+Names are resolved lazily: ``from mmwsss.cam import cam_to_label`` does not
+import torch.
+"""
+import importlib
+
+_NAMES = {
+    'cam_to_label': ('DEFAULT_BG_THRESHOLDS', 'cam_scores_with_background',
+                     'cam_to_label', 'scores_to_label'),
+    'multiscale': ('DEFAULT_SCALES', 'class_activation', 'multiscale_cam',
+                   'normalize_cams', 'scaled_size'),
+    'pixel_adaptive_refinement': ('neighbour_offsets', 'par_affinity',
+                                  'pixel_adaptive_refine'),
+}
+_WHERE = {n: m for m, names in _NAMES.items() for n in names}
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name):
+    if name not in _WHERE:
+        raise AttributeError(f'module {__name__!r} has no attribute '
+                             f'{name!r}')
+    return getattr(importlib.import_module(f'{__name__}.{_WHERE[name]}'),
+                   name)

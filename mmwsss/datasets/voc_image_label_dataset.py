@@ -7,7 +7,7 @@ from mmpretrain.registry import DATASETS
 
 from mmwsss.evaluation.functional.seg_report import split_list_path
 from mmwsss.utils.io import VOC_CLASSES, load_label_png, read_image_list
-from mmwsss.utils.labels import labels_from_mask, load_cls_labels
+from mmwsss.datasets.voc_layout import labels_from_mask, load_cls_labels
 
 
 @DATASETS.register_module()
