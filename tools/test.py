@@ -25,6 +25,10 @@ def parse_args():
         '--out', type=str,
         help='(mmseg scope) the directory to save output prediction masks')
     parser.add_argument(
+        '--out-metrics',
+        help='also write the metrics dict to this JSON file (rank 0), a '
+        'fixed path other tools read (the pipeline does)')
+    parser.add_argument(
         '--show-dir', help='directory where painted images will be saved')
     parser.add_argument(
         '--tta', action='store_true', help='test time augmentation')
@@ -78,6 +82,18 @@ def build_config(args):
     return adapt_config(cfg, distributed=args.launcher != 'none')
 
 
+def write_metrics(path, metrics):
+    """The metrics dict as JSON (numbers as floats), atomically."""
+    import json
+
+    from mmwsss.utils.io import atomic_write
+    clean = {k: (float(v) if hasattr(v, '__float__') else v)
+             for k, v in (metrics or {}).items()}
+    with atomic_write(path) as tmp:
+        with open(tmp, 'w') as f:
+            json.dump(clean, f, indent=2, sort_keys=True)
+
+
 def main():
     args = parse_args()
     cfg = build_config(args)
@@ -85,7 +101,9 @@ def main():
         runner = Runner.from_cfg(cfg)
     else:
         runner = RUNNERS.build(cfg)
-    runner.test()
+    metrics = runner.test()
+    if args.out_metrics and runner.rank == 0:
+        write_metrics(args.out_metrics, metrics)
     close_dist()  # a clean end for every rank (gloo aborts otherwise)
 
 

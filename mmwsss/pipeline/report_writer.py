@@ -209,9 +209,9 @@ class ReportWriter:
         rows = []
         for label, a, b in (
                 ('pseudo-label mIoU (train)', ('expand', 'mIoU'),
-                 ('fuse', 'mIoU')),
-                ('segmenter val mIoU', ('segment_cam', 'mIoU'),
-                 ('segment_fused', 'mIoU'))):
+                 ('select', 'mIoU')),
+                ('segmenter val mIoU', ('segment_expand', 'mIoU'),
+                 ('segment_select', 'mIoU'))):
             va, vb = metric(*a), metric(*b)
             if va is None or vb is None:
                 continue

@@ -36,6 +36,9 @@ def init_tool_dist(launcher):
         return
     import torch
     from mmengine.dist import init_dist
+
+    from .compat import apply_runtime_fixes
+    apply_runtime_fixes()  # CPU process groups (gloo) without CUDA
     init_dist(launcher, backend='nccl' if torch.cuda.is_available() else 'gloo')
 
 
