@@ -134,11 +134,14 @@ def test_train_resume_and_test_tools(toy_root, tmp_path):
     # evaluate the checkpoint with tools/test.py
     test_work = tmp_path / 'test'
     run_tool('tools/test.py', TINY_CFG, work / 'iter_6.pth', '--work-dir',
-             test_work, *opts)
+             test_work, '--out-metrics', test_work / 'metrics.json', *opts)
     logs = glob.glob(str(test_work / '*' / '*.json'))
     assert logs, 'tools/test.py wrote no metrics json'
     metrics = json.load(open(sorted(logs)[-1]))
     assert 0.0 <= metrics['mIoU'] <= 100.0
+    # --out-metrics: the same metrics at a fixed path (read by the pipeline)
+    fixed = json.load(open(test_work / 'metrics.json'))
+    assert fixed['mIoU'] == pytest.approx(metrics['mIoU'])
 
 
 def test_dist_train_two_cpu_processes(toy_root, tmp_path):

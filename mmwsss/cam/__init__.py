@@ -6,16 +6,22 @@ import torch.
 """
 import importlib
 
+# numpy only: imported eagerly (the function ``cam_to_label`` must win over
+# the submodule of the same name)
+from .cam_to_label import (DEFAULT_BG_THRESHOLDS, cam_scores_with_background,
+                           cam_to_label, scores_to_label)
+
 _NAMES = {
-    'cam_to_label': ('DEFAULT_BG_THRESHOLDS', 'cam_scores_with_background',
-                     'cam_to_label', 'scores_to_label'),
     'multiscale': ('DEFAULT_SCALES', 'class_activation', 'multiscale_cam',
                    'normalize_cams', 'scaled_size'),
     'pixel_adaptive_refinement': ('neighbour_offsets', 'par_affinity',
                                   'pixel_adaptive_refine'),
 }
 _WHERE = {n: m for m, names in _NAMES.items() for n in names}
-__all__ = sorted(_WHERE)
+__all__ = sorted(_WHERE) + [
+    'DEFAULT_BG_THRESHOLDS', 'cam_scores_with_background', 'cam_to_label',
+    'scores_to_label'
+]
 
 
 def __getattr__(name):
