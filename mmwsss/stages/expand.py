@@ -35,9 +35,15 @@ from .settings import StageSettings
 
 #: expansion methods
 METHODS = ('none', 'par')
-#: PAR defaults (:mod:`mmwsss.cam.pixel_adaptive_refinement`)
-PAR_DEFAULTS = dict(num_iter=10, dilations=(1, 2, 4, 8, 12, 24), w1=0.3,
-                    w2=0.01)
+#: keys of the ``par`` settings (defaults in
+#: :mod:`mmwsss.cam.pixel_adaptive_refinement`)
+PAR_KEYS = ('num_iter', 'dilations', 'w1', 'w2')
+
+
+def par_defaults():
+    from mmwsss.cam import pixel_adaptive_refinement as par
+    return dict(num_iter=par.DEFAULT_NUM_ITER, dilations=par.DEFAULT_DILATIONS,
+                w1=par.DEFAULT_W1, w2=par.DEFAULT_W2)
 
 
 @dataclasses.dataclass
@@ -72,12 +78,13 @@ class ExpandSettings(StageSettings):
             except (TypeError, ValueError):
                 raise self.error('bg_thr', "must be a number or 'best'") \
                     from None
-        unknown = set(self.par) - set(PAR_DEFAULTS)
+        unknown = set(self.par) - set(PAR_KEYS)
         if unknown:
             raise self.error('par', f'has unknown keys {sorted(unknown)}; '
-                             f'valid: {sorted(PAR_DEFAULTS)}')
-        self.par = dict(PAR_DEFAULTS, **self.par)
-        self.par['dilations'] = tuple(self.par['dilations'])
+                             f'valid: {sorted(PAR_KEYS)}')
+        if self.method == 'par':
+            self.par = dict(par_defaults(), **self.par)
+            self.par['dilations'] = tuple(self.par['dilations'])
 
     def threshold(self):
         """The background threshold (resolving ``'best'``)."""
