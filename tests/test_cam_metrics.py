@@ -4,13 +4,11 @@
 (``tools/eval_cam.py``, ``tools/eval_labels.py``) on folders whose
 scores are known."""
 import json
-import os.path as osp
-import sys
 
 import numpy as np
 import pytest
 import torch
-from conftest import REPO, run_tool
+from conftest import run_tool
 
 from mmwsss.evaluation.functional import (confusion_matrix,
                                           scores_from_confusion)

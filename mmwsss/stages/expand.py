@@ -22,7 +22,7 @@ import json
 import os
 import os.path as osp
 import time
-from typing import Optional, Sequence, Union
+from typing import Optional, Union
 
 import numpy as np
 

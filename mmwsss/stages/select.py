@@ -29,7 +29,7 @@ import os
 import os.path as osp
 from collections import Counter
 from glob import escape, glob
-from typing import Optional, Sequence
+from typing import Optional
 
 import numpy as np
 

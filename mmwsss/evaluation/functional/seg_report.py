@@ -2,7 +2,6 @@
 evaluators (``tools/eval_cam.py``, ``tools/eval_labels.py``). Pure
 numpy (no OpenMMLab import)."""
 import json
-import os.path as osp
 
 import numpy as np
 
