@@ -148,3 +148,42 @@ def test_report_counts_selector_decisions_from_the_real_log_format(tmp_path):
         format_row(decision_row(d, names)) for d in decisions))
     assert read_selector_log(str(log)) == {
         'ball': dict(single=2, replaced=1), 'box': dict(single=2, replaced=1)}
+
+
+def test_wsss_stages_pass_config_sections_and_contract_files(tmp_path):
+    """The pipeline hands the cam / expand / select stages their config
+    sections as files (no argv lists), and reads metrics from fixed files."""
+    from mmengine.config import Config
+
+    from mmwsss.pipeline.wsss_stages import STAGE_NAMES, build_wsss_stages
+    from mmwsss.stages.settings import load_section
+    cfg = Config.fromfile(osp.join(osp.dirname(osp.dirname(
+        osp.abspath(__file__))), 'configs', 'pipelines', 'toy_pipeline.py'))
+    cfg.work_dir = str(tmp_path / 'work')
+    cfg.expand = dict(method='none', bg_thr=0.2)
+    stages, paths, classes = build_wsss_stages(cfg)
+    assert tuple(s.name for s in stages) == STAGE_NAMES and classes == 'toy'
+    by_name = {s.name: s for s in stages}
+    from mmwsss.pipeline.pipeline_runner import LazyArg
+
+    def resolve(command):  # stage config files; checkpoints stay lazy
+        return [str(a) if not isinstance(a, LazyArg)
+                or a.key.startswith('stage_config') else a.key
+                for a in command]
+
+    for name in ('cam', 'expand', 'select'):
+        commands = [resolve(c) for c in by_name[name].commands]
+        tool = [c for c in commands if '--stage-config' in c]
+        assert len(tool) == 1, name
+        path = tool[0][tool[0].index('--stage-config') + 1]
+        assert path == osp.join(cfg.work_dir, 'stage_configs', f'{name}.py')
+        assert dict(load_section(path, name)) == dict(cfg[name])
+    expand = resolve(by_name['expand'].commands[0])
+    assert expand[expand.index('--cam-eval') + 1] == osp.join(
+        cfg.work_dir, 'cam_eval.json')
+    # training stages: tools/test.py writes the metrics to a fixed path
+    for name in ('classify', 'saliency', 'segment_expand', 'segment_select'):
+        test = [c for c in by_name[name].commands if c[0] == 'tools/test.py']
+        assert '--out-metrics' in test[0], name
+    assert by_name['segment_select'].deps == ['select']
+    assert by_name['segment_expand'].deps == ['expand']
