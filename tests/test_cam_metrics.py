@@ -180,7 +180,7 @@ def tiny_root(tmp_path_factory):
     return root, ids, gts, cams, preds
 
 
-def test_eval_pseudo_labels_tool(tiny_root, tmp_path):
+def test_eval_labels_tool(tiny_root, tmp_path):
     root, ids, gts, _, preds = tiny_root
     out = tmp_path / 'scores.json'
     proc = run_tool('tools/eval_labels.py', '--pred-dir',
@@ -206,7 +206,7 @@ def test_eval_pseudo_labels_tool(tiny_root, tmp_path):
     assert data2['mIoU'] != pytest.approx(data['mIoU'])
 
 
-def test_eval_pseudo_labels_missing_file(tiny_root, tmp_path):
+def test_eval_labels_missing_file(tiny_root, tmp_path):
     root = tiny_root[0]
     (tmp_path / 'pred').mkdir()
     with pytest.raises(FileNotFoundError,

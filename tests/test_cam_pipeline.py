@@ -64,7 +64,7 @@ def classifier(toy_root, tmp_path_factory):
 
 @pytest.fixture(scope='module')
 def cams(classifier, tmp_path_factory):
-    """An uninterrupted single-process make_cam run on the toy train list."""
+    """An uninterrupted single-process cam stage run on the toy train list."""
     _, ckpt, voc = classifier
     out = str(tmp_path_factory.mktemp('cams_ref'))
     make_cams(TOY_CFG, ckpt, voc, 'train', out)
@@ -124,7 +124,7 @@ def _check_image_label_dataset(toy_root):
                             split='val'))
 
 
-def test_make_cam_files(cams, classifier):
+def test_cam_files(cams, classifier):
     _, _, voc = classifier
     ids = read_image_list(osp.join(voc, 'ImageSets/Segmentation/train.txt'))
     table = load_cls_labels(osp.join(voc, 'cls_labels.npy'))
@@ -147,7 +147,7 @@ def test_make_cam_files(cams, classifier):
     assert np.mean(peaks[peaks > 0] > 0.99) > 0.5, peaks
 
 
-def test_make_cam_two_ranks_and_resume_are_byte_identical(
+def test_cam_two_ranks_and_resume_are_byte_identical(
         cams, classifier, tmp_path):
     _, ckpt, voc = classifier
     reference = _files(cams)

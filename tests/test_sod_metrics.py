@@ -140,7 +140,7 @@ def _sample(prob, gt, path='x.jpg'):
 
 def test_registered_metric_matches_pysodmetrics_on_saved_maps():
     """SODMetric on probabilities = pysodmetrics on the uint8 PNGs that
-    make_saliency writes (round(255 p)) and 0/255 masks."""
+    run_saliency writes (round(255 p)) and 0/255 masks."""
     import mmwsss.mm_components  # noqa: F401  (registers components, compat fixes)
     from mmseg.registry import METRICS
     metric = METRICS.build(dict(type='SODMetric'))

@@ -60,7 +60,7 @@ def _digests(folder):
             for f in sorted(os.listdir(folder))}
 
 
-def test_make_saliency_on_real_images_and_resume(sod_checkpoint, tmp_path):
+def test_run_saliency_on_real_images_and_resume(sod_checkpoint, tmp_path):
     out = tmp_path / 'saliency'
     args = ['tools/run_saliency.py', TOY_CFG, sod_checkpoint, '--img-dir',
             osp.join(VOC_REAL_MINI, 'JPEGImages'), '--list',
@@ -95,7 +95,7 @@ def test_make_saliency_on_real_images_and_resume(sod_checkpoint, tmp_path):
                                if k in os.listdir(split)}
 
 
-def test_make_saliency_names_a_missing_image(sod_checkpoint, tmp_path):
+def test_run_saliency_names_a_missing_image(sod_checkpoint, tmp_path):
     lst = tmp_path / 'list.txt'
     lst.write_text('2011_000003\nno_such_image\n')
     with pytest.raises(AssertionError, match='no_such_image.jpg'):

@@ -275,7 +275,7 @@ def run_select(settings, log=print):
     job = ShardedJob(inputs.ids, lambda i: [osp.join(s.out, f'{i}.png')])
     log(f'{selector!r}\n{len(job.ids)} images on rank {rank}, '
         f'{len(job.todo)} to fuse -> {s.out}')
-    job.run(fuse_one, num_workers=s.nproc, desc='fuse')
+    job.run(fuse_one, num_workers=s.nproc, desc='select')
     if world_size > 1:
         import torch.distributed as dist
         if dist.is_available() and dist.is_initialized():

@@ -1,6 +1,6 @@
 """Benchmark: ``tools/make_cam.py`` against a plain per-image, per-scale loop.
 
-    python benchmarks/bench_make_cam.py [--config C --checkpoint K] \\
+    python benchmarks/bench_cam.py [--config C --checkpoint K] \\
         [--data-root D --split S] [--num-images 12] [--num-classes 20] \\
         [--threads 1] [--repeats 2] [--out-json result.json]
 
@@ -155,7 +155,7 @@ def plain_loop(args, cfg_options, ids, labels, out):
 def main(argv=None):
     args = parse_args(argv)
     torch.set_num_threads(args.threads)
-    tmp = tempfile.mkdtemp(prefix='bench_make_cam_')
+    tmp = tempfile.mkdtemp(prefix='bench_cam_')
     try:
         cfg_options = []
         if args.data_root is None:
