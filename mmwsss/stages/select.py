@@ -45,7 +45,8 @@ from mmwsss.selector import (DEFAULT_BG_THR, DEFAULT_SAL_THR,
                              save_norms)
 from mmwsss.selector.inputs import SelectorInputs
 from mmwsss.utils.io import atomic_write, save_label_png
-from mmwsss.utils.sharding import ShardedJob, get_dist_info, map_images
+from mmwsss.utils.sharding import (ShardedJob, barrier, dist_initialised,
+                                   get_dist_info, map_images)
 
 from .settings import StageSettings
 
@@ -277,9 +278,8 @@ def run_select(settings, log=print):
         f'{len(job.todo)} to fuse -> {s.out}')
     job.run(fuse_one, num_workers=s.nproc, desc='select')
     if world_size > 1:
-        import torch.distributed as dist
-        if dist.is_available() and dist.is_initialized():
-            dist.barrier()
+        if dist_initialised():
+            barrier()
         else:
             # no process group to wait on: each rank logs its own shard
             log_path = f'{osp.splitext(log_path)[0]}.rank{rank}.csv'

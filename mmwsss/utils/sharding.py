@@ -13,20 +13,35 @@ stage.
 """
 import os
 import os.path as osp
+import sys
 from multiprocessing import get_context
 
 from tqdm import tqdm
 
 
+def _initialised_dist():
+    """``torch.distributed`` when a process group is initialised, else
+    None. Never imports torch: without torch loaded there is no group (so
+    the numpy stages stay free of torch)."""
+    if 'torch' not in sys.modules:
+        return None
+    import torch.distributed as dist
+    if dist.is_available() and dist.is_initialized():
+        return dist
+    return None
+
+
+def dist_initialised():
+    """True when a torch process group is initialised."""
+    return _initialised_dist() is not None
+
+
 def get_dist_info():
     """(rank, world_size) from an initialised process group, else from the
     ``RANK``/``WORLD_SIZE`` variables that torchrun sets, else (0, 1)."""
-    try:
-        import torch.distributed as dist
-        if dist.is_available() and dist.is_initialized():
-            return dist.get_rank(), dist.get_world_size()
-    except ImportError:
-        pass
+    dist = _initialised_dist()
+    if dist is not None:
+        return dist.get_rank(), dist.get_world_size()
     return int(os.environ.get('RANK', 0)), int(os.environ.get('WORLD_SIZE', 1))
 
 
@@ -50,11 +65,8 @@ def close_dist():
     another rank still talks to them, which aborts the process
     ("terminate called without an active exception") under load.
     """
-    try:
-        import torch.distributed as dist
-    except ImportError:
-        return
-    if dist.is_available() and dist.is_initialized():
+    dist = _initialised_dist()
+    if dist is not None:
         dist.barrier()
         dist.destroy_process_group()
 
@@ -130,9 +142,6 @@ class ShardedJob:
 
 def barrier():
     """Wait for every rank when a process group is initialised."""
-    try:
-        import torch.distributed as dist
-    except ImportError:
-        return
-    if dist.is_available() and dist.is_initialized():
+    dist = _initialised_dist()
+    if dist is not None:
         dist.barrier()
