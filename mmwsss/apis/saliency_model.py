@@ -15,12 +15,12 @@ def build_saliency_model(config, checkpoint, device='cpu', flip=False,
                          cfg_options=None):
     """Load an SOD segmentor in eval mode and the pipeline of its test
     images without masks. Returns ``(model, pipeline)``."""
+    cfg = load_config(config, cfg_options)  # first: registers, compat fixes
     from mmengine.dataset import Compose
     from mmengine.model import revert_sync_batchnorm
     from mmengine.runner import load_checkpoint
     from mmseg.apis import init_model
 
-    cfg = load_config(config, cfg_options)
     cfg.model.backbone.init_cfg = None  # weights come from the checkpoint
     if flip:
         cfg.model.test_cfg.flip = True
