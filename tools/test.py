@@ -87,11 +87,16 @@ def write_metrics(path, metrics):
     import json
 
     from mmwsss.utils.io import atomic_write
-    clean = {k: (float(v) if hasattr(v, '__float__') else v)
-             for k, v in (metrics or {}).items()}
+
+    def clean(v):  # numpy / torch scalars and arrays -> JSON
+        if hasattr(v, 'tolist'):
+            return v.tolist()
+        return float(v) if hasattr(v, '__float__') else v
+
+    values = {k: clean(v) for k, v in (metrics or {}).items()}
     with atomic_write(path) as tmp:
         with open(tmp, 'w') as f:
-            json.dump(clean, f, indent=2, sort_keys=True)
+            json.dump(values, f, indent=2, sort_keys=True)
 
 
 def main():
