@@ -11,7 +11,8 @@ process and excluding the import time:
 * **bare**: the unavoidable I/O of the job with the same libraries: read the
   pseudo-label and the saliency map (``mmwsss.utils.io``, PIL), look up the
   image-level label, write the label PNG (``save_label_png``);
-* **tool**: ``tools/fuse_pseudo_labels.py`` (``main(argv)``) on the same
+* **tool**: the select stage (``mmwsss.stages.select.run_select``, what
+  ``tools/run_select.py`` calls) on the same
   inputs: the same I/O plus the selector, the atomic writes, the audit-log
   journal and the final CSV.
 
@@ -114,9 +115,9 @@ def _bare_worker(img_id):
 
 
 def child(mode, voc, split, out, workers):
-    import mmwsss  # noqa: F401  (import cost excluded from the timing)
+    import mmwsss.stages.select  # noqa: F401  (import cost excluded from the timing)
     from mmwsss.utils.io import read_image_list
-    from mmwsss.utils.labels import load_cls_labels
+    from mmwsss.datasets.voc_layout import load_cls_labels
     start = time.perf_counter()
     if mode == 'bare':
         ids = read_image_list(osp.join(voc, 'ImageSets', 'Segmentation',
@@ -133,21 +134,12 @@ def child(mode, voc, split, out, workers):
             for img_id in ids:
                 _bare_worker(img_id)
     else:
-        import importlib.util
-        spec = importlib.util.spec_from_file_location(
-            'fuse_pseudo_labels', osp.join(REPO, 'tools',
-                                           'fuse_pseudo_labels.py'))
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules[spec.name] = mod     # workers unpickle its functions
-        spec.loader.exec_module(mod)
-        import contextlib
-        import io
-        with contextlib.redirect_stdout(io.StringIO()):
-            mod.main(['--data-root', voc, '--split', split, '--pseudo-dir',
-                      osp.join(voc, 'pseudo'), '--sal-dir',
-                      osp.join(voc, 'saliency'), '--norms',
-                      osp.join(voc, 'norms.json'), '--out', out,
-                      '--nproc', str(workers)])
+        from mmwsss.stages.select import SelectSettings, run_select
+        run_select(SelectSettings(
+            data_root=voc, split=split, pseudo_dir=osp.join(voc, 'pseudo'),
+            sal_dir=osp.join(voc, 'saliency'),
+            norms=osp.join(voc, 'norms.json'), out=out, nproc=workers),
+            log=lambda *_: None)
     wall = time.perf_counter() - start
     rss = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
               resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)

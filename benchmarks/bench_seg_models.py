@@ -138,7 +138,7 @@ def bench_toy(results, steps):
 def main():
     args = parse_args()
     torch.set_num_threads(args.threads)
-    import mmwsss  # noqa: F401
+    import mmwsss.mm_components  # noqa: F401  (registers components, compat fixes)
     from mmengine.registry import init_default_scope
     init_default_scope('mmseg')
     results = dict(threads=args.threads)

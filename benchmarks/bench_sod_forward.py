@@ -59,7 +59,7 @@ def resolve_config(config):
 
 
 def build_model(config, size):
-    import mmwsss  # noqa: F401
+    import mmwsss.mm_components  # noqa: F401  (registers components, compat fixes)
     from mmengine.config import Config
     from mmengine.model import revert_sync_batchnorm
     from mmengine.registry import init_default_scope

@@ -1,15 +1,13 @@
 """mmwsss: weakly supervised semantic segmentation for OpenMMLab.
 
-Importing the package applies the compatibility fixes this machine needs
-(:mod:`mmwsss.utils.compat`) and registers every component into the mmseg
-and mmpretrain registries.  Configs load it with
-``custom_imports = dict(imports=['mmwsss'], allow_failed_imports=False)``.
+``import mmwsss`` is light: it imports neither torch nor OpenMMLab, so the
+numpy core (:mod:`mmwsss.selector`, :mod:`mmwsss.evaluation.functional`,
+:mod:`mmwsss.utils.io`, :mod:`mmwsss.datasets.voc_layout`) starts fast.
+The OpenMMLab components are registered, and the compatibility fixes
+(:mod:`mmwsss.utils.compat`) applied, by :mod:`mmwsss.mm_components`, which
+configs load with ``custom_imports = dict(imports=['mmwsss.mm_components'])``
+(``configs/_base_/mmwsss_runtime.py``).
 """
-from .utils.compat import apply_runtime_fixes
 from .version import __version__
 
-apply_runtime_fixes()
-
-from . import datasets, evaluation, models  # noqa: E402,F401
-
-__all__ = ['__version__', 'apply_runtime_fixes']
+__all__ = ['__version__']

@@ -26,7 +26,7 @@ from scipy import ndimage
 
 from mmwsss.utils.io import (load_label_png, read_image_list, save_cam_npz,
                              save_grey_png, save_label_png)
-from mmwsss.utils.labels import load_cls_labels
+from mmwsss.datasets.voc_layout import load_cls_labels
 
 #: saliency strength per toy class name (others 0.95)
 SALIENCY_STRENGTH = dict(chair=0.55, bottle=0.85)

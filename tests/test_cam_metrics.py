@@ -1,17 +1,14 @@
 """The project's yardstick: dataset-level confusion-matrix metrics
 (``mmwsss.evaluation.functional.seg_metrics``) checked against mmseg's
 ``IoUMetric`` and hand-computed cases, and the two evaluation tools
-(``tools/eval_cam.py``, ``tools/eval_pseudo_labels.py``) on folders whose
+(``tools/eval_cam.py``, ``tools/eval_labels.py``) on folders whose
 scores are known."""
-import importlib.util
 import json
-import os.path as osp
-import sys
 
 import numpy as np
 import pytest
 import torch
-from conftest import REPO, run_tool
+from conftest import run_tool
 
 from mmwsss.evaluation.functional import (confusion_matrix,
                                           scores_from_confusion)
@@ -137,15 +134,14 @@ def test_confusion_matrix_errors():
 
 # ---------------------------------------------------------------------------
 # the tools, on a tiny VOC-layout folder with known answers
-def load_tool(name):
-    """``tools/<name>.py`` as a module (to call ``main(argv)`` in-process,
-    as the pipeline runner's tools are meant to be callable)."""
-    spec = importlib.util.spec_from_file_location(
-        f'tool_{name}', osp.join(REPO, 'tools', f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module   # picklable functions for worker pools
-    spec.loader.exec_module(module)
-    return module
+def _eval_labels(**kw):
+    from mmwsss.evaluation.functional.label_eval import evaluate_labels
+    return evaluate_labels(**kw)
+
+
+def _eval_cams(**kw):
+    from mmwsss.evaluation.functional.label_eval import evaluate_cams
+    return evaluate_cams(**kw)
 
 
 @pytest.fixture(scope='module')
@@ -184,10 +180,10 @@ def tiny_root(tmp_path_factory):
     return root, ids, gts, cams, preds
 
 
-def test_eval_pseudo_labels_tool(tiny_root, tmp_path):
+def test_eval_labels_tool(tiny_root, tmp_path):
     root, ids, gts, _, preds = tiny_root
     out = tmp_path / 'scores.json'
-    proc = run_tool('tools/eval_pseudo_labels.py', '--pred-dir',
+    proc = run_tool('tools/eval_labels.py', '--pred-dir',
                     root / 'pred', '--data-root', root, '--split', 'train',
                     '--pred-ignore', 'wrong', '--out-json', out, '--nproc', 2)
     data = json.loads(out.read_text())
@@ -202,25 +198,22 @@ def test_eval_pseudo_labels_tool(tiny_root, tmp_path):
     assert 'predicted 255 -> wrong' in proc.stdout
     assert '| train |' in proc.stdout and '| mIoU |' in proc.stdout
     # the default policy is background and is reported
-    data2 = load_tool('eval_pseudo_labels').main(
-        ['--pred-dir', str(root / 'pred'), '--data-root', str(root),
-         '--classes', 'toy'])
+    data2 = _eval_labels(pred_dir=str(root / 'pred'), data_root=str(root),
+                         classes='toy')
     assert data2['pred_ignore'] == 'background'
     ours = _ours([(gts[i], preds[i]) for i in ids], 7, 'background')
     assert data2['mIoU'] == pytest.approx(ours['mIoU'])
     assert data2['mIoU'] != pytest.approx(data['mIoU'])
 
 
-def test_eval_pseudo_labels_missing_file(tiny_root, tmp_path):
+def test_eval_labels_missing_file(tiny_root, tmp_path):
     root = tiny_root[0]
     (tmp_path / 'pred').mkdir()
     with pytest.raises(FileNotFoundError,
                        match=r'3 of 3 images .*pred/a\.png'):
-        load_tool('eval_pseudo_labels').main(
-            ['--pred-dir', str(tmp_path / 'pred'), '--data-root', str(root)])
+        _eval_labels(pred_dir=str(tmp_path / 'pred'), data_root=str(root))
     with pytest.raises(FileNotFoundError, match='CAM folder not found'):
-        load_tool('eval_cam').main(
-            ['--cam-dir', str(tmp_path / 'none'), '--data-root', str(root)])
+        _eval_cams(cam_dir=str(tmp_path / 'none'), data_root=str(root))
 
 
 def test_eval_cam_tool_sweep(tiny_root, tmp_path, capsys):
@@ -228,9 +221,8 @@ def test_eval_cam_tool_sweep(tiny_root, tmp_path, capsys):
     root, ids, gts, cams, _ = tiny_root
     out = tmp_path / 'cam.json'
     thresholds = [0.2, 0.4, 0.5, 0.6, 0.7]
-    data = load_tool('eval_cam').main(
-        ['--cam-dir', str(root / 'cams'), '--data-root', str(root),
-         '--thresholds', *map(str, thresholds), '--out-json', str(out)])
+    data = _eval_cams(cam_dir=str(root / 'cams'), data_root=str(root),
+                      thresholds=thresholds, out_json=str(out))
     assert json.loads(out.read_text()) == data
     # reference: label maps by hand (argmax with a bg plane), mmseg metric
     expected = []

@@ -1,10 +1,10 @@
 """Stages 1-3 end to end on the toy data: the toy CAM config trained for a
-few iterations through tools/train.py, then tools/make_cam.py (1 process,
+few iterations through tools/train.py, then tools/run_cam.py (1 process,
 2 processes under torchrun, killed and resumed: byte-identical files),
-tools/eval_cam.py, tools/make_pseudo_labels.py, tools/eval_pseudo_labels.py.
+tools/eval_cam.py, tools/run_expand.py, tools/eval_labels.py (the last three
+through the package functions they call).
 """
 import glob
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -19,6 +19,8 @@ import torch
 from conftest import REPO, VOC_REAL_MINI, run_tool, tool_env
 from PIL import Image
 
+import mmwsss.mm_components  # noqa: F401  (registers components, compat fixes)
+
 from mmwsss.cam import (cam_scores_with_background, pixel_adaptive_refine,
                         scores_to_label)
 from mmwsss.utils import load_cam_npz, load_cls_labels, read_image_list
@@ -27,13 +29,12 @@ from mmwsss.utils.io import TOY_CLASSES
 TOY_CFG = 'configs/cam/cam_r18-w16-s16_1xb8-60e_toy-160x160.py'
 
 
-def load_tool(name):
-    spec = importlib.util.spec_from_file_location(
-        f'tool_{name}', osp.join(REPO, 'tools', f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module   # picklable functions for worker pools
-    spec.loader.exec_module(module)
-    return module
+def make_cams(config, checkpoint, data_root, split, out):
+    """Stage cam through the package (what tools/run_cam.py calls)."""
+    from mmwsss.stages.cam import CamSettings, run_cam
+    return run_cam(CamSettings(config=config, checkpoint=checkpoint,
+                               data_root=data_root, split=split,
+                               out=str(out)))
 
 
 def _files(folder, pattern='*.npz'):
@@ -63,11 +64,10 @@ def classifier(toy_root, tmp_path_factory):
 
 @pytest.fixture(scope='module')
 def cams(classifier, tmp_path_factory):
-    """An uninterrupted single-process make_cam run on the toy train list."""
+    """An uninterrupted single-process cam stage run on the toy train list."""
     _, ckpt, voc = classifier
     out = str(tmp_path_factory.mktemp('cams_ref'))
-    load_tool('make_cam').main([TOY_CFG, ckpt, '--data-root', voc, '--split',
-                                'train', '--out', out])
+    make_cams(TOY_CFG, ckpt, voc, 'train', out)
     return out
 
 
@@ -124,7 +124,7 @@ def _check_image_label_dataset(toy_root):
                             split='val'))
 
 
-def test_make_cam_files(cams, classifier):
+def test_cam_files(cams, classifier):
     _, _, voc = classifier
     ids = read_image_list(osp.join(voc, 'ImageSets/Segmentation/train.txt'))
     table = load_cls_labels(osp.join(voc, 'cls_labels.npy'))
@@ -147,7 +147,7 @@ def test_make_cam_files(cams, classifier):
     assert np.mean(peaks[peaks > 0] > 0.99) > 0.5, peaks
 
 
-def test_make_cam_two_ranks_and_resume_are_byte_identical(
+def test_cam_two_ranks_and_resume_are_byte_identical(
         cams, classifier, tmp_path):
     _, ckpt, voc = classifier
     reference = _files(cams)
@@ -157,14 +157,14 @@ def test_make_cam_two_ranks_and_resume_are_byte_identical(
     # two processes under torchrun (gloo), each takes every 2nd image
     two = tmp_path / 'two'
     run_tool('-m', 'torch.distributed.run', '--nproc_per_node', 2,
-             '--master_port', 29500 + os.getpid() % 1000, 'tools/make_cam.py',
+             '--master_port', 29500 + os.getpid() % 1000, 'tools/run_cam.py',
              *args, '--out', two, '--launcher', 'pytorch')
     assert _files(two) == reference
 
     # killed (SIGKILL) after a few images, then run again
     killed = tmp_path / 'killed'
     proc = subprocess.Popen(
-        [sys.executable, 'tools/make_cam.py', *args, '--out', str(killed)],
+        [sys.executable, 'tools/run_cam.py', *args, '--out', str(killed)],
         cwd=REPO, env=env, stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.time() + 300
@@ -176,15 +176,17 @@ def test_make_cam_two_ranks_and_resume_are_byte_identical(
     proc.wait()
     done = len(_files(killed))
     assert 2 <= done < len(reference), f'{done} files when killed'
-    load_tool('make_cam').main([*args, '--out', str(killed)])
+    make_cams(TOY_CFG, ckpt, voc, 'train', killed)
     assert _files(killed) == reference
 
 
 def test_eval_cam_and_pseudo_labels(cams, classifier, tmp_path):
     _, _, voc = classifier
     cam_json = tmp_path / 'cam.json'
-    data = load_tool('eval_cam').main(['--cam-dir', cams, '--data-root', voc,
-                                       '--out-json', str(cam_json)])
+    from mmwsss.evaluation.functional.label_eval import (evaluate_cams,
+                                                         evaluate_labels)
+    from mmwsss.stages.expand import ExpandSettings, run_expand
+    data = evaluate_cams(cams, voc, out_json=str(cam_json))
     assert data['class_names'] == list(TOY_CLASSES)   # from cls_labels.npy
     assert len(data['sweep']) == 12
     assert data['best_threshold'] in [s['threshold'] for s in data['sweep']]
@@ -194,10 +196,10 @@ def test_eval_cam_and_pseudo_labels(cams, classifier, tmp_path):
     results = {}
     for refine, thr in (('none', data['best_threshold']), ('par', 0.3)):
         out = tmp_path / refine
-        argv = ['--cam-dir', cams, '--data-root', voc, '--split', 'train',
-                '--out', str(out), '--bg-thr', str(thr), '--refine', refine,
-                '--nproc', '2']
-        load_tool('make_pseudo_labels').main(argv)
+        settings = ExpandSettings(cam_dir=cams, data_root=voc, split='train',
+                                  out=str(out), bg_thr=thr, method=refine,
+                                  nproc=2)
+        run_expand(settings)
         pngs = sorted(glob.glob(str(out / '*.png')))
         assert len(pngs) == len(_files(cams))
         for path in pngs[:3]:
@@ -220,10 +222,9 @@ def test_eval_cam_and_pseudo_labels(cams, classifier, tmp_path):
                                           scores_to_label(scores, keys))
         # resume: a second run rewrites nothing
         mtimes = [os.stat(p).st_mtime_ns for p in pngs]
-        load_tool('make_pseudo_labels').main(argv)
+        run_expand(settings)
         assert mtimes == [os.stat(p).st_mtime_ns for p in pngs]
-        results[refine] = load_tool('eval_pseudo_labels').main(
-            ['--pred-dir', str(out), '--data-root', voc])
+        results[refine] = evaluate_labels(str(out), voc)
     # without refinement the labels are exactly the CAM evaluation's labels
     assert results['none']['mIoU'] == pytest.approx(data['mIoU'])
     assert results['none']['class_names'] == list(TOY_CLASSES)

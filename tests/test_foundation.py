@@ -24,11 +24,13 @@ def _free_port():
 
 
 def test_custom_imports_loads_plugin():
-    """A config inheriting our runtime base imports mmwsss (fresh process)."""
+    """A config inheriting our runtime base imports mmwsss.mm_components
+    (fresh process)."""
     code = ('import sys\n'
             'from mmengine.config import Config\n'
             f'cfg = Config.fromfile({TINY_CFG!r})\n'
-            "assert 'mmwsss' in sys.modules, 'custom_imports did not load'\n"
+            "assert 'mmwsss.mm_components' in sys.modules, "
+            "'custom_imports did not load'\n"
             "assert cfg.default_scope == 'mmseg'\n"
             "print('OK')\n")
     out = subprocess.run([sys.executable, '-c', code], capture_output=True,
@@ -38,7 +40,7 @@ def test_custom_imports_loads_plugin():
 
 
 def test_mmcv_ops_shim_matches_bilinear_sampling():
-    import mmwsss  # noqa: F401
+    import mmwsss.mm_components  # noqa: F401  (registers components, compat fixes)
     from mmwsss.utils import compat
     if compat.has_full_mmcv():
         pytest.skip('full mmcv installed: the shim is (correctly) not used')
@@ -71,16 +73,16 @@ def test_sigmoid_focal_loss_shim_matches_formula():
 
 
 def test_apply_runtime_fixes_is_idempotent():
-    import mmwsss
-    first = mmwsss.apply_runtime_fixes()
-    assert mmwsss.apply_runtime_fixes() == first
+    import mmwsss.mm_components as mm_components
+    first = mm_components.apply_runtime_fixes()
+    assert mm_components.apply_runtime_fixes() == first
     if not torch.cuda.is_available():
         assert 'cpu_dist_init' in first
 
 
 def test_checkpoint_with_message_hub_loads(tmp_path):
     """torch>=2.6 refuses mmengine's own checkpoints without the fix."""
-    import mmwsss  # noqa: F401
+    import mmwsss.mm_components  # noqa: F401  (registers components, compat fixes)
     from mmengine.logging import HistoryBuffer
     from mmengine.runner.checkpoint import _load_checkpoint
     ckpt = dict(meta=dict(epoch=1, arr=np.arange(3)),
@@ -132,11 +134,14 @@ def test_train_resume_and_test_tools(toy_root, tmp_path):
     # evaluate the checkpoint with tools/test.py
     test_work = tmp_path / 'test'
     run_tool('tools/test.py', TINY_CFG, work / 'iter_6.pth', '--work-dir',
-             test_work, *opts)
+             test_work, '--out-metrics', test_work / 'metrics.json', *opts)
     logs = glob.glob(str(test_work / '*' / '*.json'))
     assert logs, 'tools/test.py wrote no metrics json'
     metrics = json.load(open(sorted(logs)[-1]))
     assert 0.0 <= metrics['mIoU'] <= 100.0
+    # --out-metrics: the same metrics at a fixed path (read by the pipeline)
+    fixed = json.load(open(test_work / 'metrics.json'))
+    assert fixed['mIoU'] == pytest.approx(metrics['mIoU'])
 
 
 def test_dist_train_two_cpu_processes(toy_root, tmp_path):

@@ -15,8 +15,8 @@ import pytest
 from conftest import REPO, run_tool, tool_env
 
 TINY = osp.join(REPO, 'tests', 'data', 'configs', 'toy_pipeline_tiny.py')
-STAGES = ('data', 'classify', 'cam', 'expand', 'sod', 'fuse', 'segment_cam',
-          'segment_fused')
+STAGES = ('data', 'classify', 'cam', 'expand', 'saliency', 'select',
+          'segment_expand', 'segment_select')
 
 
 def _args(work, toy):
@@ -52,12 +52,12 @@ def test_toy_pipeline_end_to_end(finished_run):
     m = {k: v['metrics'] for k, v in manifest.items()}
     assert 'multi-label/mAP' in m['classify']
     assert 0.05 <= m['cam']['best_threshold'] <= 0.6
-    for stage in ('expand', 'fuse'):
+    for stage in ('expand', 'select'):
         for key in ('Acc', 'Acc_class', 'mIoU', 'fwIoU'):
             assert 0.0 <= m[stage][key] <= 1.0, (stage, key)
     for key in ('MAE', 'maxFm', 'Sm', 'meanEm'):
-        assert key in m['sod'], key
-    assert 'mIoU' in m['segment_cam'] and 'mIoU' in m['segment_fused']
+        assert key in m['saliency'], key
+    assert 'mIoU' in m['segment_expand'] and 'mIoU' in m['segment_select']
 
     # every train_aug image got a CAM, a saliency map, both pseudo-labels
     ids = open(toy / 'VOC2012' / 'ImageSets' / 'Segmentation' /
@@ -93,7 +93,7 @@ def test_killed_run_resumes_to_the_same_metrics(finished_run, tmp_path):
                             env=tool_env(), start_new_session=True,
                             stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
-    marker = work / 'sod' / 'last_checkpoint'
+    marker = work / 'saliency_model' / 'last_checkpoint'
     deadline = time.time() + 1500
     try:
         while not (marker.is_file() and 'iter_' in marker.read_text()):
@@ -104,13 +104,13 @@ def test_killed_run_resumes_to_the_same_metrics(finished_run, tmp_path):
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
     stages = json.load(open(work / 'manifest.json'))['stages']
-    assert stages['sod']['status'] == 'running'  # killed inside the stage
-    assert 'segment_fused' not in stages or \
-        stages['segment_fused']['status'] != 'done'
+    assert stages['saliency']['status'] == 'running'  # killed inside the stage
+    assert 'segment_select' not in stages or \
+        stages['segment_select']['status'] != 'done'
 
     proc = run_tool(*args, timeout=1800)
-    assert '[sod] resuming an interrupted run' in proc.stdout
-    log = open(work / 'logs' / 'sod.log').read()
+    assert '[saliency] resuming an interrupted run' in proc.stdout
+    log = open(work / 'logs' / 'saliency.log').read()
     assert 'Auto resumed from the latest checkpoint' in log
     got, want = _metrics(work), _metrics(ref_work)
     assert set(got) == set(want)

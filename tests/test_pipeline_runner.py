@@ -30,6 +30,22 @@ def _stages(tmp, a_setting=1, b_setting=1, flag=None):
     ], a_out, b_out
 
 
+def _graph(tmp, settings):
+    """Four stages: a; b after a; c on its own; d after b. Every run of a
+    stage appends its name to ``journal`` (outside every stage's outputs,
+    so a rerun, whose outputs are deleted first, still counts)."""
+    journal = str(tmp / 'journal.txt')
+    deps = dict(a=[], b=['a'], c=[], d=['b'])
+    stages = []
+    for name in 'abcd':
+        out = str(tmp / name / 'runs.txt')
+        stages.append(Stage(
+            name, [['-c', APPEND, journal, name], ['-c', APPEND, out, name]],
+            outputs=[str(tmp / name)], settings=dict(v=settings.get(name, 1)),
+            deps=deps[name]))
+    return stages, journal
+
+
 def _lines(path):
     return open(path).read().split() if osp.exists(path) else []
 
@@ -60,6 +76,30 @@ def test_skip_rerun_on_change_and_downstream(tmp_path):
         manifest['stages']['b']['fingerprint']
 
 
+def test_change_reruns_the_dependants_and_only_them(tmp_path):
+    """A journal outside the outputs tells a rerun from a skip."""
+    work = str(tmp_path / 'work')
+
+    def run(**settings):
+        stages, journal = _graph(tmp_path, settings)
+        before = _lines(journal)
+        PipelineRunner(work, stages, log=lambda *_: None).run()
+        after = _lines(journal)
+        assert after[:len(before)] == before
+        return after[len(before):]
+
+    assert run() == ['a', 'b', 'c', 'd']
+    assert run() == []                       # unchanged: every stage skipped
+    assert run(a=2) == ['a', 'b', 'd']       # a's dependants, not c
+    assert run(a=2) == []
+    assert run(a=2, b=2) == ['b', 'd']       # b and d, not a nor c
+    assert run(a=2, b=2, c=2) == ['c']       # c has no dependants
+    assert run(a=2, b=2, c=2, d=2) == ['d']
+    # a rerun starts from scratch: its own output holds one run
+    assert _lines(tmp_path / 'a' / 'runs.txt') == ['a']
+    assert _lines(tmp_path / 'd' / 'runs.txt') == ['d']
+
+
 def test_interrupted_stage_resumes_without_deleting(tmp_path):
     work = str(tmp_path / 'work')
     flag = str(tmp_path / 'flag')
@@ -87,7 +127,7 @@ def test_unknown_stage_name_is_a_clear_error(tmp_path):
 
 
 def test_report_counts_selector_decisions_from_the_real_log_format(tmp_path):
-    """The report reads the CSV that tools/fuse_pseudo_labels.py writes:
+    """The report reads the CSV that tools/run_select.py writes:
     ``changed`` is a pixel count and ``decision`` the rule's verdict."""
     from mmwsss.pipeline.report_writer import read_selector_log
     from mmwsss.selector.audit_log import decision_row, format_row, header_line
@@ -108,3 +148,42 @@ def test_report_counts_selector_decisions_from_the_real_log_format(tmp_path):
         format_row(decision_row(d, names)) for d in decisions))
     assert read_selector_log(str(log)) == {
         'ball': dict(single=2, replaced=1), 'box': dict(single=2, replaced=1)}
+
+
+def test_wsss_stages_pass_config_sections_and_contract_files(tmp_path):
+    """The pipeline hands the cam / expand / select stages their config
+    sections as files (no argv lists), and reads metrics from fixed files."""
+    from mmengine.config import Config
+
+    from mmwsss.pipeline.wsss_stages import STAGE_NAMES, build_wsss_stages
+    from mmwsss.stages.settings import load_section
+    cfg = Config.fromfile(osp.join(osp.dirname(osp.dirname(
+        osp.abspath(__file__))), 'configs', 'pipelines', 'toy_pipeline.py'))
+    cfg.work_dir = str(tmp_path / 'work')
+    cfg.expand = dict(method='none', bg_thr=0.2)
+    stages, paths, classes = build_wsss_stages(cfg)
+    assert tuple(s.name for s in stages) == STAGE_NAMES and classes == 'toy'
+    by_name = {s.name: s for s in stages}
+    from mmwsss.pipeline.pipeline_runner import LazyArg
+
+    def resolve(command):  # stage config files; checkpoints stay lazy
+        return [str(a) if not isinstance(a, LazyArg)
+                or a.key.startswith('stage_config') else a.key
+                for a in command]
+
+    for name in ('cam', 'expand', 'select'):
+        commands = [resolve(c) for c in by_name[name].commands]
+        tool = [c for c in commands if '--stage-config' in c]
+        assert len(tool) == 1, name
+        path = tool[0][tool[0].index('--stage-config') + 1]
+        assert path == osp.join(cfg.work_dir, 'stage_configs', f'{name}.py')
+        assert dict(load_section(path, name)) == dict(cfg[name])
+    expand = resolve(by_name['expand'].commands[0])
+    assert expand[expand.index('--cam-eval') + 1] == osp.join(
+        cfg.work_dir, 'cam_eval.json')
+    # training stages: tools/test.py writes the metrics to a fixed path
+    for name in ('classify', 'saliency', 'segment_expand', 'segment_select'):
+        test = [c for c in by_name[name].commands if c[0] == 'tools/test.py']
+        assert '--out-metrics' in test[0], name
+    assert by_name['segment_select'].deps == ['select']
+    assert by_name['segment_expand'].deps == ['expand']

@@ -6,7 +6,7 @@ import os.path as osp
 import pytest
 import torch
 
-import mmwsss  # noqa: F401  (first: installs the mmcv.ops shim mmseg needs)
+import mmwsss.mm_components  # noqa: F401  (registers components, compat fixes)
 from conftest import REPO
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
@@ -51,7 +51,7 @@ def test_paper_table1_configs_exist():
 def test_seg_config_builds_model(path):
     cfg = Config.fromfile(path)
     assert cfg.default_scope == 'mmseg'
-    assert 'mmwsss' in cfg.custom_imports['imports']
+    assert 'mmwsss.mm_components' in cfg.custom_imports['imports']
     toy = '_toy-' in osp.basename(path)
     classes = TOY_CLASSES if toy else VOC_CLASSES
     train = cfg.train_dataloader.dataset
@@ -142,7 +142,7 @@ def test_fused_online_base_config(toy_root, tmp_path):
     from mmwsss.selector import save_norms
     from mmwsss.utils.io import (load_label_png, read_image_list,
                                  save_grey_png, save_label_png)
-    from mmwsss.utils.labels import load_cls_labels
+    from mmwsss.datasets.voc_layout import load_cls_labels
 
     cfg = Config.fromfile(osp.join(
         REPO, 'configs/_base_/datasets/voc12aug_pseudo_fused_online.py'))

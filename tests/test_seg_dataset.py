@@ -9,7 +9,7 @@ import pytest
 from mmengine.config import Config
 from PIL import Image
 
-import mmwsss  # noqa: F401
+import mmwsss.mm_components  # noqa: F401  (registers components, compat fixes)
 from conftest import REPO, VOC_REAL_MINI
 from mmwsss.utils.io import (TOY_CLASSES, VOC_CLASSES, VOC_PALETTE,
                              load_label_png, read_image_list, save_label_png)

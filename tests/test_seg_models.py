@@ -4,7 +4,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-import mmwsss  # noqa: F401  (first: installs the mmcv.ops shim mmseg needs)
+import mmwsss.mm_components  # noqa: F401  (registers components, compat fixes)
 from mmengine.registry import init_default_scope
 from mmpretrain.models.backbones import ResNeSt as PretrainResNeSt
 from mmseg.models.backbones import ResNeSt as SegResNeSt

@@ -3,7 +3,6 @@ folder and evaluates (tools/train.py, tools/test.py, --tta), trains with
 2 CPU processes (tools/dist_train.sh), and tools/format_voc_test.py writes
 the VOC server layout for the real VOC images."""
 import glob
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -16,8 +15,9 @@ import pytest
 import torch
 from PIL import Image
 
-import mmwsss  # noqa: F401  (first: installs the mmcv.ops shim mmseg needs)
+import mmwsss.mm_components  # noqa: F401  (registers components, compat fixes)
 from conftest import REPO, VOC_REAL_MINI, run_tool, tool_env
+from mmwsss.stages.segment import format_voc_test
 from mmwsss.utils.io import (VOC_PALETTE, load_label_png, read_image_list,
                              save_label_png)
 
@@ -121,15 +121,7 @@ def test_dist_train_two_cpu_processes(toy_root, tmp_path):
 
 
 # --------------------------------------------------------------------------
-# tools/format_voc_test.py
-def _load_tool(name):
-    spec = importlib.util.spec_from_file_location(
-        name, osp.join(REPO, 'tools', f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
+# tools/format_voc_test.py (through the package function it calls)
 @pytest.fixture(scope='module')
 def tiny_voc_model(tmp_path_factory):
     """The toy config with a 21-class head and random weights."""
@@ -159,14 +151,12 @@ def tiny_voc_model(tmp_path_factory):
 
 def test_format_voc_test_real_images(tiny_voc_model, tmp_path):
     from mmseg.apis import inference_model, init_model
-    tool = _load_tool('format_voc_test')
     cfg_path, ckpt = tiny_voc_model
     out = tmp_path / 'voc_test'
     ids = read_image_list(osp.join(VOC_REAL_MINI,
                                    'ImageSets/Segmentation/mini.txt'))
-    res_dir = tool.main([cfg_path, ckpt, '--data-root', VOC_REAL_MINI,
-                         '--split', 'mini', '--out', str(out),
-                         '--device', 'cpu'])
+    res_dir = format_voc_test(cfg_path, ckpt, VOC_REAL_MINI, str(out),
+                              split='mini', device='cpu')
     assert res_dir == osp.join(str(out), 'results', 'VOC2012',
                                'Segmentation', 'comp6_test_cls')
     assert sorted(os.listdir(res_dir)) == sorted(i + '.png' for i in ids)
@@ -191,24 +181,23 @@ def test_format_voc_test_real_images(tiny_voc_model, tmp_path):
     # a second run resumes: existing predictions are kept, not recomputed
     victim = osp.join(res_dir, ids[0] + '.png')
     save_label_png(victim, np.zeros_like(pred))
-    tool.main([cfg_path, ckpt, '--data-root', VOC_REAL_MINI, '--split',
-               'mini', '--out', str(out), '--device', 'cpu', '--no-tar'])
+    format_voc_test(cfg_path, ckpt, VOC_REAL_MINI, str(out), split='mini',
+                    device='cpu', tar=False)
     assert load_label_png(victim).max() == 0
 
 
 def test_format_voc_test_tta_and_missing_image(tiny_voc_model, tmp_path):
-    tool = _load_tool('format_voc_test')
     cfg_path, ckpt = tiny_voc_model
     ann = tmp_path / 'one.txt'
     ann.write_text('2011_000003\n')
-    res_dir = tool.main([cfg_path, ckpt, '--data-root', VOC_REAL_MINI,
-                         '--ann-file', str(ann), '--out',
-                         str(tmp_path / 'tta'), '--tta', '--device', 'cpu'])
+    res_dir = format_voc_test(cfg_path, ckpt, VOC_REAL_MINI,
+                              str(tmp_path / 'tta'), ann_file=str(ann),
+                              tta=True, device='cpu')
     with Image.open(osp.join(res_dir, '2011_000003.png')) as png, \
             Image.open(osp.join(VOC_REAL_MINI, 'JPEGImages',
                                 '2011_000003.jpg')) as img:
         assert png.size == img.size
     ann.write_text('2011_000003\n2099_999999\n')
     with pytest.raises(FileNotFoundError, match='2099_999999.jpg'):
-        tool.main([cfg_path, ckpt, '--data-root', VOC_REAL_MINI,
-                   '--ann-file', str(ann), '--out', str(tmp_path / 'x')])
+        format_voc_test(cfg_path, ckpt, VOC_REAL_MINI, str(tmp_path / 'x'),
+                        ann_file=str(ann))

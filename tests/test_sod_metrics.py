@@ -140,8 +140,8 @@ def _sample(prob, gt, path='x.jpg'):
 
 def test_registered_metric_matches_pysodmetrics_on_saved_maps():
     """SODMetric on probabilities = pysodmetrics on the uint8 PNGs that
-    make_saliency writes (round(255 p)) and 0/255 masks."""
-    import mmwsss  # noqa: F401
+    run_saliency writes (round(255 p)) and 0/255 masks."""
+    import mmwsss.mm_components  # noqa: F401  (registers components, compat fixes)
     from mmseg.registry import METRICS
     metric = METRICS.build(dict(type='SODMetric'))
     preds, gts = shape_pairs(np.random.default_rng(2), n=5, size=(64, 96))
@@ -165,7 +165,7 @@ def test_registered_metric_matches_pysodmetrics_on_saved_maps():
 
 
 def test_metric_rejects_non_binary_masks():
-    import mmwsss  # noqa: F401
+    import mmwsss.mm_components  # noqa: F401  (registers components, compat fixes)
     from mmseg.registry import METRICS
     metric = METRICS.build(dict(type='SODMetric'))
     gt = np.zeros((8, 8), np.uint8)

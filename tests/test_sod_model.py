@@ -22,7 +22,7 @@ R18_TOY_CFG = osp.join(REPO, 'configs', 'sod',
 
 
 def build(cfg_model):
-    import mmwsss  # noqa: F401
+    import mmwsss.mm_components  # noqa: F401  (registers components, compat fixes)
     from mmengine.registry import init_default_scope
     from mmseg.registry import MODELS
     from mmengine.model import revert_sync_batchnorm
@@ -242,7 +242,7 @@ def test_binarize_mask_and_edge_target():
 
 
 def test_duts_dataset_reads_and_checks_pairs(toy_root, tmp_path):
-    import mmwsss  # noqa: F401
+    import mmwsss.mm_components  # noqa: F401  (registers components, compat fixes)
     from mmengine.registry import init_default_scope
     from mmseg.registry import DATASETS
     init_default_scope('mmseg')

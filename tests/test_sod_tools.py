@@ -1,7 +1,7 @@
 """Stage 4 through the real tools: a few training iterations of the toy SOD
 config on the toy DUTS set (tools/train.py), evaluation with the SOD metrics
 (tools/test.py), then saliency maps of the 4 real VOC images
-(tools/make_saliency.py): sizes, resume and sharding."""
+(tools/run_saliency.py): sizes, resume and sharding."""
 import glob
 import hashlib
 import json
@@ -60,9 +60,9 @@ def _digests(folder):
             for f in sorted(os.listdir(folder))}
 
 
-def test_make_saliency_on_real_images_and_resume(sod_checkpoint, tmp_path):
+def test_run_saliency_on_real_images_and_resume(sod_checkpoint, tmp_path):
     out = tmp_path / 'saliency'
-    args = ['tools/make_saliency.py', TOY_CFG, sod_checkpoint, '--img-dir',
+    args = ['tools/run_saliency.py', TOY_CFG, sod_checkpoint, '--img-dir',
             osp.join(VOC_REAL_MINI, 'JPEGImages'), '--list',
             osp.join(VOC_REAL_MINI, 'ImageSets', 'Segmentation', 'mini.txt'),
             '--out', out]
@@ -95,10 +95,10 @@ def test_make_saliency_on_real_images_and_resume(sod_checkpoint, tmp_path):
                                if k in os.listdir(split)}
 
 
-def test_make_saliency_names_a_missing_image(sod_checkpoint, tmp_path):
+def test_run_saliency_names_a_missing_image(sod_checkpoint, tmp_path):
     lst = tmp_path / 'list.txt'
     lst.write_text('2011_000003\nno_such_image\n')
     with pytest.raises(AssertionError, match='no_such_image.jpg'):
-        run_tool('tools/make_saliency.py', TOY_CFG, sod_checkpoint,
+        run_tool('tools/run_saliency.py', TOY_CFG, sod_checkpoint,
                  '--img-dir', osp.join(VOC_REAL_MINI, 'JPEGImages'),
                  '--list', lst, '--out', tmp_path / 'out')

@@ -18,24 +18,14 @@ Example::
 
 PNGs that exist are skipped (resume); ``--launcher pytorch`` under torchrun
 splits the ids across ranks (rank 0 writes the tarball at the end).
+See :mod:`mmwsss.stages.segment`.
 """
 import argparse
-import copy
 import os
-import os.path as osp
-import tarfile
-
-import torch
-from mmengine.config import Config, DictAction
-from mmengine.dataset import Compose, pseudo_collate
-from mmengine.registry import init_default_scope
-from mmengine.runner import load_checkpoint
-
-RESULTS_SUBDIR = osp.join('results', 'VOC2012', 'Segmentation',
-                          'comp6_test_cls')
 
 
 def parse_args(argv=None):
+    from mmengine.config import DictAction
     p = argparse.ArgumentParser(
         description='Write VOC test predictions in the evaluation server '
         'layout (palette PNGs + results.tgz)')
@@ -64,127 +54,16 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
-def _without_annotations(pipeline):
-    """A test pipeline with every ``LoadAnnotations`` removed (also inside
-    ``TestTimeAug``): test images have no labels."""
-    out = []
-    for step in copy.deepcopy(pipeline):
-        if step.get('type') == 'LoadAnnotations':
-            continue
-        if step.get('type') == 'TestTimeAug':
-            groups = []
-            for group in step['transforms']:
-                group = [t for t in group
-                         if t.get('type') != 'LoadAnnotations']
-                if group:
-                    groups.append(group)
-            step['transforms'] = groups
-        out.append(step)
-    return out
-
-
-def build_predictor(cfg, checkpoint, device, tta=False):
-    """(model, pipeline) for inference from a config and a checkpoint."""
-    from mmseg.registry import MODELS
-    init_default_scope(cfg.get('default_scope', 'mmseg'))
-    model_cfg = copy.deepcopy(cfg.model)
-    model_cfg.pretrained = None
-    model_cfg.train_cfg = None
-    # weights come from the checkpoint: skip ImageNet init_cfg downloads
-    model = MODELS.build(model_cfg)
-    load_checkpoint(model, checkpoint, map_location='cpu',
-                    logger='current')
-    if tta:
-        if 'tta_model' not in cfg or 'tta_pipeline' not in cfg:
-            raise ValueError(f'{cfg.filename}: --tta needs `tta_model` and '
-                             '`tta_pipeline` in the config')
-        model = MODELS.build(dict(copy.deepcopy(cfg.tta_model),
-                                  module=model))
-        pipeline = cfg.tta_pipeline
-    else:
-        pipeline = cfg.get('test_pipeline') or \
-            cfg.test_dataloader.dataset.pipeline
-    model.to(device).eval()
-    return model, Compose(_without_annotations(pipeline))
-
-
-def predict_label(model, pipeline, img_path):
-    """uint8 H x W class-index map for one image."""
-    data = pipeline(dict(img_path=img_path, seg_fields=[],
-                         reduce_zero_label=False))
-    with torch.no_grad():
-        sample = model.test_step(pseudo_collate([data]))[0]
-    return sample.pred_sem_seg.data[0].cpu().numpy().astype('uint8')
-
-
-def write_tarball(out_dir, ids):
-    """Pack ``out_dir/results`` into ``out_dir/results.tgz`` (atomic)."""
-    from mmwsss.utils.io import atomic_write
-    res_dir = osp.join(out_dir, RESULTS_SUBDIR)
-    missing = [i for i in ids if not osp.isfile(osp.join(res_dir, i + '.png'))]
-    if missing:
-        raise RuntimeError(f'{len(missing)} predictions missing in {res_dir}'
-                           f' (e.g. {missing[:3]}); run the tool again')
-    tgz = osp.join(out_dir, 'results.tgz')
-    with atomic_write(tgz, suffix='.tgz') as tmp:
-        with tarfile.open(tmp, 'w:gz') as tar:
-            for img_id in ids:
-                tar.add(osp.join(res_dir, img_id + '.png'),
-                        arcname=osp.join(RESULTS_SUBDIR, img_id + '.png'))
-    return tgz
-
-
 def main(argv=None):
     args = parse_args(argv)
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    import mmwsss  # noqa: F401  (registers components, compat fixes)
-    from mmwsss.utils import (ShardedJob, init_tool_dist, read_image_list,
-                              save_label_png)
-
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    ann_file = args.ann_file or osp.join(
-        args.data_root, 'ImageSets', 'Segmentation', f'{args.split}.txt')
-    ids = read_image_list(ann_file)
-    img_dir = osp.join(args.data_root, 'JPEGImages')
-    missing = [osp.join(img_dir, i + '.jpg') for i in ids
-               if not osp.isfile(osp.join(img_dir, i + '.jpg'))]
-    if missing:
-        raise FileNotFoundError(
-            f'{len(missing)} of {len(ids)} images of {ann_file} are missing,'
-            f' e.g. {missing[:3]}')
-
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    from mmwsss.stages.segment import format_voc_test
+    from mmwsss.utils.sharding import init_tool_dist
     init_tool_dist(args.launcher)
-    device = args.device or ('cuda' if torch.cuda.is_available() else 'cpu')
-    if device == 'cuda' and args.launcher != 'none':
-        device = f'cuda:{int(os.environ.get("LOCAL_RANK", 0))}'
-    res_dir = osp.join(args.out, RESULTS_SUBDIR)
-    os.makedirs(res_dir, exist_ok=True)
-
-    def png(img_id):
-        return osp.join(res_dir, img_id + '.png')
-
-    job = ShardedJob(ids, lambda i: [png(i)])
-    if job.todo:
-        model, pipeline = build_predictor(cfg, args.checkpoint, device,
-                                          tta=args.tta)
-
-        def run_one(img_id):
-            label = predict_label(model, pipeline,
-                                  osp.join(img_dir, img_id + '.jpg'))
-            save_label_png(png(img_id), label)
-
-        job.run(run_one, desc='VOC test')
-
-    if torch.distributed.is_available() and \
-            torch.distributed.is_initialized():
-        torch.distributed.barrier()
-    if job.rank == 0 and not args.no_tar:
-        tgz = write_tarball(args.out, ids)
-        print(f'{len(ids)} predictions in {res_dir}; server tarball: {tgz}')
-    return res_dir
+    return format_voc_test(
+        args.config, args.checkpoint, args.data_root, args.out, args.split,
+        args.ann_file, args.tta, args.device, not args.no_tar,
+        args.cfg_options, distributed=args.launcher != 'none')
 
 
 if __name__ == '__main__':

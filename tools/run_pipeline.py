@@ -3,8 +3,8 @@
     python tools/run_pipeline.py configs/pipelines/toy_pipeline.py \
         [--work-dir D] [--stages classify cam ...] [--launcher pytorch --nproc N]
 
-Each stage calls the per-stage tools (tools/train.py, tools/make_cam.py, ...)
-with the stage configs named in the pipeline config. A manifest in the work
+Each stage calls the per-stage tools (tools/train.py, tools/run_cam.py, ...)
+with the config sections of the pipeline config (see docs/architecture.md). A manifest in the work
 dir makes a rerun skip finished stages, resume an interrupted one and rerun a
 stage whose settings or configs changed (and everything after it).
 """
@@ -17,7 +17,7 @@ from mmengine.config import Config, DictAction
 
 from mmwsss.pipeline import PipelineRunner, ReportWriter
 from mmwsss.pipeline.wsss_stages import build_wsss_stages
-from mmwsss.utils.io import TOY_CLASSES, VOC_CLASSES
+from mmwsss.datasets.voc_layout import CLASS_SETS
 
 
 def parse_args(argv=None):
@@ -57,7 +57,7 @@ def main(argv=None):
         print('Fix the problem and run the same command again: finished '
               'stages are skipped, the failed one resumes.', file=sys.stderr)
         sys.exit(1)
-    names = TOY_CLASSES if classes == 'toy' else VOC_CLASSES
+    names = CLASS_SETS[classes]
     report = ReportWriter(cfg.work_dir, paths, names,
                           num_samples=cfg.get('report', {}).get(
                               'num_samples', 8)).write(manifest)

@@ -10,7 +10,7 @@ from mmengine.config import Config, DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-import mmwsss  # noqa: F401  (registers components, applies compat fixes)
+import mmwsss.mm_components  # noqa: F401  (registers components, compat fixes)
 from mmwsss.utils import adapt_config, close_dist
 
 
@@ -24,6 +24,10 @@ def parse_args():
     parser.add_argument(
         '--out', type=str,
         help='(mmseg scope) the directory to save output prediction masks')
+    parser.add_argument(
+        '--out-metrics',
+        help='also write the metrics dict to this JSON file (rank 0), a '
+        'fixed path other tools read (the pipeline does)')
     parser.add_argument(
         '--show-dir', help='directory where painted images will be saved')
     parser.add_argument(
@@ -78,6 +82,23 @@ def build_config(args):
     return adapt_config(cfg, distributed=args.launcher != 'none')
 
 
+def write_metrics(path, metrics):
+    """The metrics dict as JSON (numbers as floats), atomically."""
+    import json
+
+    from mmwsss.utils.io import atomic_write
+
+    def clean(v):  # numpy / torch scalars and arrays -> JSON
+        if hasattr(v, 'tolist'):
+            return v.tolist()
+        return float(v) if hasattr(v, '__float__') else v
+
+    values = {k: clean(v) for k, v in (metrics or {}).items()}
+    with atomic_write(path) as tmp:
+        with open(tmp, 'w') as f:
+            json.dump(values, f, indent=2, sort_keys=True)
+
+
 def main():
     args = parse_args()
     cfg = build_config(args)
@@ -85,7 +106,9 @@ def main():
         runner = Runner.from_cfg(cfg)
     else:
         runner = RUNNERS.build(cfg)
-    runner.test()
+    metrics = runner.test()
+    if args.out_metrics and runner.rank == 0:
+        write_metrics(args.out_metrics, metrics)
     close_dist()  # a clean end for every rank (gloo aborts otherwise)
 
 

@@ -14,7 +14,7 @@ from mmengine.logging import print_log
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-import mmwsss  # noqa: F401  (registers components, applies compat fixes)
+import mmwsss.mm_components  # noqa: F401  (registers components, compat fixes)
 from mmwsss.utils import adapt_config, close_dist
 
 

@@ -1,2 +1,3 @@
-# Loads the mmwsss plugin (registers its components, applies compat fixes).
-custom_imports = dict(imports=['mmwsss'], allow_failed_imports=False)
+# Loads the mmwsss plugin: mmwsss.mm_components registers its components
+# and applies the compatibility fixes (mmwsss/utils/compat.py).
+custom_imports = dict(imports=['mmwsss.mm_components'], allow_failed_imports=False)

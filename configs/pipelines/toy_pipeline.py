@@ -12,19 +12,21 @@ data = dict(
     eval_split='train',      # pseudo-label quality is measured here (GT)
 )
 
-# stage 1: the CAM classifier (mmpretrain scope)
+# stage classify: the CAM classifier (mmpretrain scope)
 classify = dict(config='configs/cam/cam_r18-w16-s16_1xb8-60e_toy-160x160.py',
                 cfg_options=dict())
-# stage 2: CAMs (scales 1.0, 0.5, 1.5, 2.0 x flip)
-cam = dict(extra_args=[])
-# stage 3: expansion; bg_thr='best' takes the best threshold of the CAM sweep
-expand = dict(bg_thr='best', extra_args=['--refine', 'par'])
-# stage 4: the RGB-SOD net (mmseg scope)
-sod = dict(config='configs/sod/rgbsod_r18-w16_1xb8-800_toy-160x160.py',
-           cfg_options=dict())
-# stage 5: the selector
-select = dict(extra_args=['--mode', 'hard'])
-# stage 6: the segmenter, trained once on CAM labels, once on fused labels
+# stage cam: CAMs at these scales, plus the mirrored image
+cam = dict(scales=[1.0, 0.5, 1.5, 2.0], flip=True)
+# stage expand: method 'par' (pixel-adaptive refinement) or 'none';
+# bg_thr='best' takes the best threshold of the CAM sweep (cam_eval.json)
+expand = dict(method='par', bg_thr='best')
+# stage saliency: the RGB-SOD net (mmseg scope)
+saliency = dict(config='configs/sod/rgbsod_r18-w16_1xb8-800_toy-160x160.py',
+                cfg_options=dict())
+# stage select: the selector (mmwsss.stages.select.SelectSettings)
+select = dict(mode='hard')
+# stage segment: the segmenter, trained once on the expand stage's labels
+# (segment_expand), once on the select stage's fused labels (segment_select)
 segment = dict(
     config='configs/seg/deeplabv3plus_r18w32-d16_1xb8-1200_toy-pseudo-64x64.py',
     cfg_options=dict())

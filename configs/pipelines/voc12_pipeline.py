@@ -17,11 +17,11 @@ data = dict(
 )
 classify = dict(config='configs/cam/cam_r50-s16_1xb16-5e_voc12aug-512x512.py',
                 cfg_options=dict())
-cam = dict(extra_args=[])
-expand = dict(bg_thr='best', extra_args=['--refine', 'par', '--nproc', '8'])
-sod = dict(config='configs/sod/rgbsod_swin-b-p4-w12_4xb8-13k_duts-384x384.py',
-           cfg_options=dict())
-select = dict(extra_args=['--mode', 'hard', '--nproc', '8'])
+cam = dict(scales=[1.0, 0.5, 1.5, 2.0], flip=True)
+expand = dict(method='par', bg_thr='best', nproc=8)
+saliency = dict(config='configs/sod/rgbsod_swin-b-p4-w12_4xb8-13k_duts-384x384.py',
+                cfg_options=dict())
+select = dict(mode='hard', nproc=8)
 segment = dict(
     config='configs/seg/deeplabv3plus_s269-d8_4xb4-20k_voc12aug-pseudo-512x512.py',
     cfg_options=dict())

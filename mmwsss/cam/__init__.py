@@ -1,18 +1,34 @@
-"""Pure CAM maths (torch / numpy, no OpenMMLab import): multi-scale CAMs,
-normalisation, CAM -> label, pixel-adaptive refinement, dense CRF (optional
-``pydensecrf2``, imported only when called)."""
+"""Pure CAM maths (no OpenMMLab import): multi-scale CAMs, normalisation
+(torch), CAM -> label (numpy), pixel-adaptive refinement (torch), dense CRF
+(optional ``pydensecrf2``).
+
+Names are resolved lazily: ``from mmwsss.cam import cam_to_label`` does not
+import torch.
+"""
+import importlib
+
+# numpy only: imported eagerly (the function ``cam_to_label`` must win over
+# the submodule of the same name)
 from .cam_to_label import (DEFAULT_BG_THRESHOLDS, cam_scores_with_background,
                            cam_to_label, scores_to_label)
-from .dense_crf import dense_crf_available, dense_crf_refine
-from .multiscale import (DEFAULT_SCALES, class_activation, multiscale_cam,
-                         normalize_cams, scaled_size)
-from .pixel_adaptive_refinement import (neighbour_offsets, par_affinity,
-                                        pixel_adaptive_refine)
 
-__all__ = [
+_NAMES = {
+    'multiscale': ('DEFAULT_SCALES', 'class_activation', 'multiscale_cam',
+                   'normalize_cams', 'scaled_size'),
+    'pixel_adaptive_refinement': ('neighbour_offsets', 'par_affinity',
+                                  'pixel_adaptive_refine'),
+    'dense_crf': ('dense_crf_available', 'dense_crf_refine'),
+}
+_WHERE = {n: m for m, names in _NAMES.items() for n in names}
+__all__ = sorted(_WHERE) + [
     'DEFAULT_BG_THRESHOLDS', 'cam_scores_with_background', 'cam_to_label',
-    'scores_to_label', 'DEFAULT_SCALES', 'class_activation',
-    'multiscale_cam', 'normalize_cams', 'scaled_size', 'neighbour_offsets',
-    'par_affinity', 'pixel_adaptive_refine', 'dense_crf_available',
-    'dense_crf_refine'
+    'scores_to_label'
 ]
+
+
+def __getattr__(name):
+    if name not in _WHERE:
+        raise AttributeError(f'module {__name__!r} has no attribute '
+                             f'{name!r}')
+    return getattr(importlib.import_module(f'{__name__}.{_WHERE[name]}'),
+                   name)

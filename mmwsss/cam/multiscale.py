@@ -1,14 +1,14 @@
 """Class activation maps from a 1x1 classifier, IRN's multi-scale protocol.
 
 Pure torch (no OpenMMLab import), used by ``CAMHead`` and
-``tools/make_cam.py``:
+``tools/run_cam.py``:
 
 * :func:`class_activation` -- ``F = W * X`` (paper eq. 2 before the ReLU):
   the bias-free 1x1 classifier applied at every position of a feature map;
 * :func:`normalize_cams` -- ``ReLU(F^c) / max ReLU(F^c)`` per class;
 * :func:`multiscale_cam` -- scales (1.0, 0.5, 1.5, 2.0) x horizontal flip,
   ReLU maps summed at image size, then normalised per class (IRN,
-  ``make_cam.py``): the maps of each scale are upsampled to the feature grid
+  ``run_cam.py``): the maps of each scale are upsampled to the feature grid
   of scale 1.0 times the output stride and cropped to the image, so pixel
   centres line up whatever the image size.
 """

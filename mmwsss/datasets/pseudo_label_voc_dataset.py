@@ -27,7 +27,8 @@ from mmseg.datasets import BaseSegDataset
 from mmseg.registry import DATASETS
 from PIL import Image
 
-from mmwsss.utils.io import VOC_CLASSES, VOC_PALETTE
+from mmwsss.datasets.voc_layout import VOC_CLASSES
+from mmwsss.utils.io import VOC_PALETTE
 
 #: at most this many problems are listed in the error message
 MAX_LISTED_PROBLEMS = 10

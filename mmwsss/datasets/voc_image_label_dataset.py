@@ -5,9 +5,9 @@ import numpy as np
 from mmpretrain.datasets import MultiLabelDataset
 from mmpretrain.registry import DATASETS
 
-from mmwsss.evaluation.functional.seg_report import split_list_path
-from mmwsss.utils.io import VOC_CLASSES, load_label_png, read_image_list
-from mmwsss.utils.labels import labels_from_mask, load_cls_labels
+from mmwsss.datasets.voc_layout import (VOC_CLASSES, labels_from_mask,
+                                        load_cls_labels, split_list_path)
+from mmwsss.utils.io import load_label_png, read_image_list
 
 
 @DATASETS.register_module()

@@ -1,1 +1,3 @@
-from . import functional, metrics  # noqa: F401
+"""Evaluation: :mod:`.functional` (numpy metrics, no OpenMMLab) and
+:mod:`.metrics` (mmengine metrics, registered by
+:mod:`mmwsss.mm_components`)."""

@@ -2,13 +2,23 @@
 
 ``build_wsss_stages(cfg)`` turns a pipeline config (``configs/pipelines``)
 into :class:`Stage` objects for :class:`PipelineRunner`. No stage computes
-anything itself: each one calls the tools a user would call by hand.
+anything itself: each one calls the tools a user would call by hand, passing
+the stage's config section (``cam``, ``expand``, ``select``) as a file
+(``<work_dir>/stage_configs/<stage>.py``, read with ``--stage-config``) and
+reading its results from the files each tool writes by contract:
+``cam_eval.json`` (``best_threshold``, read by stage expand), the
+``<stage>_eval.json`` of the label evaluations and the ``metrics.json``
+that ``tools/test.py --out-metrics`` writes.
 """
-import glob
 import json
 import os.path as osp
 
 from .pipeline_runner import LazyArg, Stage
+
+#: the stages in pipeline order (the segment stage runs twice: on the
+#: expand stage's labels and on the select stage's fused labels)
+STAGE_NAMES = ('data', 'classify', 'cam', 'expand', 'saliency', 'select',
+               'segment_expand', 'segment_select')
 
 
 def _cfg_options(options):
@@ -42,19 +52,24 @@ def last_checkpoint(work_dir):
         return f.read().strip()
 
 
-def latest_test_metrics(work_dir):
-    """Metrics dict from the newest ``<work_dir>/<timestamp>/<ts>.json``
-    written by ``tools/test.py``."""
-    files = sorted(glob.glob(osp.join(work_dir, '*', '*.json')))
-    if not files:
-        raise FileNotFoundError(f'no metrics json under {work_dir}')
-    with open(files[-1]) as f:
-        return json.load(f)
-
-
 def _read_json(path):
     with open(path) as f:
         return json.load(f)
+
+
+def _stage_config(work_dir, name, section):
+    """``--stage-config`` argument: the section dumped to
+    ``<work_dir>/stage_configs/<name>.py`` when the command runs."""
+    def write():
+        from mmengine.config import Config
+
+        from mmwsss.utils.io import atomic_write
+        path = osp.join(work_dir, 'stage_configs', f'{name}.py')
+        with atomic_write(path) as tmp:
+            Config({name: dict(section or {})}).dump(tmp)
+        return path
+
+    return LazyArg(write, f'stage_config:{name}')
 
 
 def _Checkpoint(work_dir):
@@ -76,18 +91,26 @@ def build_wsss_stages(cfg):
         cls_dir=osp.join(W, 'classify'),
         cam_dir=osp.join(W, 'cams'),
         pseudo_cam_dir=osp.join(W, 'pseudo_cam'),
-        sod_dir=osp.join(W, 'sod'),
+        sod_dir=osp.join(W, 'saliency_model'),
         sal_dir=osp.join(W, 'saliency'),
         norms=osp.join(W, 'class_salience.json'),
         pseudo_fused_dir=osp.join(W, 'pseudo_fused'),
         selector_log=osp.join(W, 'pseudo_fused', 'selector_log.csv'),
-        seg_cam_dir=osp.join(W, 'segment_cam'),
-        seg_fused_dir=osp.join(W, 'segment_fused'),
-        pred_dir=osp.join(W, 'segment_fused', 'pred_samples'),
+        seg_cam_dir=osp.join(W, 'segment_expand'),
+        seg_fused_dir=osp.join(W, 'segment_select'),
+        pred_dir=osp.join(W, 'segment_select', 'pred_samples'),
     )
     cam_split = data.get('cam_split', 'train_aug')
     eval_split = data.get('eval_split', 'train')
     stages = []
+
+    def test_command(config, work, opts):
+        """tools/test.py with its metrics at ``<work>/test/metrics.json``."""
+        metrics = osp.join(work, 'test', 'metrics.json')
+        return (['tools/test.py', config, _Checkpoint(work), '--work-dir',
+                 osp.join(work, 'test'), '--out-metrics', metrics,
+                 *_cfg_options(opts)],
+                lambda: _read_json(metrics))
 
     if data.get('toy'):
         toy = data.toy
@@ -98,107 +121,93 @@ def build_wsss_stages(cfg):
               str(toy.size)]],
             outputs=[toy.out], settings=dict(toy)))
 
-    # 1. classifier
+    # 1. classify: the CAM classifier
     c = cfg.classify
     c_opts = _with_data_root(c.get('cfg_options'), voc)
+    c_test, c_metrics = test_command(c.config, p['cls_dir'], c_opts)
     stages.append(Stage(
         'classify',
         [['tools/train.py', c.config, '--work-dir', p['cls_dir'], '--resume',
-          *_cfg_options(c_opts)],
-         ['tools/test.py', c.config, _Checkpoint(p['cls_dir']), '--work-dir',
-          osp.join(p['cls_dir'], 'test'), *_cfg_options(c_opts)]],
+          *_cfg_options(c_opts)], c_test],
         outputs=[p['cls_dir']], settings=dict(c), deps=['data'],
-        config_files=[c.config],
-        metrics=lambda: latest_test_metrics(osp.join(p['cls_dir'], 'test')),
+        config_files=[c.config], metrics=c_metrics,
         torchrun=('tools/train.py', )))
 
-    # 2. CAMs, evaluated on the split with GT
-    m = cfg.cam
+    # 2. cam: CAMs, evaluated on the split with GT
     cam_eval = osp.join(W, 'cam_eval.json')
     stages.append(Stage(
         'cam',
-        [['tools/make_cam.py', c.config, _Checkpoint(p['cls_dir']),
+        [['tools/run_cam.py', c.config, _Checkpoint(p['cls_dir']),
           '--data-root', voc, '--split', cam_split, '--out', p['cam_dir'],
-          *m.get('extra_args', [])],
+          '--stage-config', _stage_config(W, 'cam', cfg.get('cam'))],
          ['tools/eval_cam.py', '--cam-dir', p['cam_dir'], '--data-root', voc,
           '--split', eval_split, '--out-json', cam_eval]],
-        outputs=[p['cam_dir'], cam_eval], settings=dict(m), deps=['classify'],
-        metrics=lambda: _read_json(cam_eval),
-        torchrun=('tools/make_cam.py', )))
+        outputs=[p['cam_dir'], cam_eval], settings=dict(cfg.get('cam') or {}),
+        deps=['classify'], metrics=lambda: _read_json(cam_eval),
+        torchrun=('tools/run_cam.py', )))
 
-    # 3. expansion to rough pseudo-labels
-    e = cfg.expand
-    expand_eval = osp.join(W, 'pseudo_cam_eval.json')
-
-    def bg_thr():
-        if e.get('bg_thr', 'best') == 'best':
-            return str(_read_json(cam_eval)['best_threshold'])
-        return str(e.bg_thr)
-
-    _Thr = lambda: LazyArg(bg_thr, f'bg_thr:{e.get("bg_thr", "best")}')  # noqa
-
+    # 3. expand: rough pseudo-labels (bg_thr='best' reads cam_eval.json)
+    expand_eval = osp.join(W, 'expand_eval.json')
     stages.append(Stage(
         'expand',
-        [['tools/make_pseudo_labels.py', '--cam-dir', p['cam_dir'],
-          '--data-root', voc, '--split', cam_split, '--out',
-          p['pseudo_cam_dir'], '--bg-thr', _Thr(), *e.get('extra_args', [])],
-         ['tools/eval_pseudo_labels.py', '--pred-dir', p['pseudo_cam_dir'],
+        [['tools/run_expand.py', '--cam-dir', p['cam_dir'], '--data-root',
+          voc, '--split', cam_split, '--out', p['pseudo_cam_dir'],
+          '--cam-eval', cam_eval,
+          '--stage-config', _stage_config(W, 'expand', cfg.get('expand'))],
+         ['tools/eval_labels.py', '--pred-dir', p['pseudo_cam_dir'],
           '--data-root', voc, '--split', eval_split, '--out-json',
           expand_eval]],
-        outputs=[p['pseudo_cam_dir'], expand_eval], settings=dict(e),
-        deps=['cam'], metrics=lambda: _read_json(expand_eval)))
+        outputs=[p['pseudo_cam_dir'], expand_eval],
+        settings=dict(cfg.get('expand') or {}), deps=['cam'],
+        metrics=lambda: _read_json(expand_eval)))
 
     # 4. saliency: train the SOD net on DUTS-TR, test on DUTS-TE, infer
-    s = cfg.sod
+    s = cfg.saliency
     s_opts = _with_data_root(s.get('cfg_options'), duts)
+    s_test, s_metrics = test_command(s.config, p['sod_dir'], s_opts)
     stages.append(Stage(
-        'sod',
+        'saliency',
         [['tools/train.py', s.config, '--work-dir', p['sod_dir'], '--resume',
-          *_cfg_options(s_opts)],
-         ['tools/test.py', s.config, _Checkpoint(p['sod_dir']), '--work-dir',
-          osp.join(p['sod_dir'], 'test'), *_cfg_options(s_opts)],
-         ['tools/make_saliency.py', s.config, _Checkpoint(p['sod_dir']),
+          *_cfg_options(s_opts)], s_test,
+         ['tools/run_saliency.py', s.config, _Checkpoint(p['sod_dir']),
           '--img-dir', p['img_dir'], '--list',
           osp.join(voc, 'ImageSets', 'Segmentation', cam_split + '.txt'),
           '--out', p['sal_dir']]],
         outputs=[p['sod_dir'], p['sal_dir']], settings=dict(s),
-        deps=['data'], config_files=[s.config],
-        metrics=lambda: latest_test_metrics(osp.join(p['sod_dir'], 'test')),
-        torchrun=('tools/train.py', 'tools/make_saliency.py')))
+        deps=['data'], config_files=[s.config], metrics=s_metrics,
+        torchrun=('tools/train.py', 'tools/run_saliency.py')))
 
-    # 5. selector: class salience, then fusion, evaluated on the GT split
-    f = cfg.select
-    fuse_eval = osp.join(W, 'pseudo_fused_eval.json')
+    # 5. select: class salience, then fusion, evaluated on the GT split
+    sel_cfg = _stage_config(W, 'select', cfg.get('select'))
+    select_eval = osp.join(W, 'select_eval.json')
+    inputs = ['--data-root', voc, '--split', cam_split, '--pseudo-dir',
+              p['pseudo_cam_dir'], '--sal-dir', p['sal_dir']]
     stages.append(Stage(
-        'fuse',
-        [['tools/class_salience.py', '--data-root', voc, '--split', cam_split,
-          '--pseudo-dir', p['pseudo_cam_dir'], '--sal-dir', p['sal_dir'],
-          '--out', p['norms']],
-         ['tools/fuse_pseudo_labels.py', '--data-root', voc, '--split',
-          cam_split, '--pseudo-dir', p['pseudo_cam_dir'], '--sal-dir',
-          p['sal_dir'], '--norms', p['norms'], '--out', p['pseudo_fused_dir'],
-          '--log', p['selector_log'], *f.get('extra_args', [])],
-         ['tools/eval_pseudo_labels.py', '--pred-dir', p['pseudo_fused_dir'],
+        'select',
+        [['tools/class_salience.py', *inputs, '--out', p['norms']],
+         ['tools/run_select.py', *inputs, '--norms', p['norms'], '--out',
+          p['pseudo_fused_dir'], '--log', p['selector_log'],
+          '--stage-config', sel_cfg],
+         ['tools/eval_labels.py', '--pred-dir', p['pseudo_fused_dir'],
           '--data-root', voc, '--split', eval_split, '--out-json',
-          fuse_eval]],
-        outputs=[p['norms'], p['pseudo_fused_dir'], fuse_eval],
-        settings=dict(f), deps=['expand', 'sod'],
-        metrics=lambda: _read_json(fuse_eval)))
+          select_eval]],
+        outputs=[p['norms'], p['pseudo_fused_dir'], select_eval],
+        settings=dict(cfg.get('select') or {}), deps=['expand', 'saliency'],
+        metrics=lambda: _read_json(select_eval)))
 
-    # 6. segmenters on CAM-only and on fused pseudo-labels
+    # 6. segment: the segmenter on the expand labels and on the fused labels
     g = cfg.segment
     for name, label_dir, work in (
-            ('segment_cam', p['pseudo_cam_dir'], p['seg_cam_dir']),
-            ('segment_fused', p['pseudo_fused_dir'], p['seg_fused_dir'])):
+            ('segment_expand', p['pseudo_cam_dir'], p['seg_cam_dir']),
+            ('segment_select', p['pseudo_fused_dir'], p['seg_fused_dir'])):
         opts = _with_data_root(g.get('cfg_options'), voc)
         opts['train_dataloader.dataset.data_prefix.seg_map_path'] = \
             osp.abspath(label_dir)
+        g_test, g_metrics = test_command(g.config, work, opts)
         commands = [
             ['tools/train.py', g.config, '--work-dir', work, '--resume',
-             *_cfg_options(opts)],
-            ['tools/test.py', g.config, _Checkpoint(work), '--work-dir',
-             osp.join(work, 'test'), *_cfg_options(opts)]]
-        if name == 'segment_fused':
+             *_cfg_options(opts)], g_test]
+        if name == 'segment_select':
             # predictions on the GT split, for the report's picture grid
             sample_opts = dict(opts)
             sample_opts['test_dataloader.dataset.ann_file'] = \
@@ -210,9 +219,7 @@ def build_wsss_stages(cfg):
                  *_cfg_options(sample_opts)])
         stages.append(Stage(
             name, commands, outputs=[work], settings=dict(g),
-            deps=['fuse' if name == 'segment_fused' else 'expand'],
-            config_files=[g.config],
-            metrics=lambda work=work: latest_test_metrics(
-                osp.join(work, 'test')),
+            deps=['select' if name == 'segment_select' else 'expand'],
+            config_files=[g.config], metrics=g_metrics,
             torchrun=('tools/train.py', )))
     return stages, p, classes

@@ -1,7 +1,7 @@
 """The Salient Object Selector (paper Sec. 3.4, Algorithm 1), as plain numpy.
 
 This module is the single implementation used by the offline tool
-(``tools/fuse_pseudo_labels.py``), the online transform (``SelectorFusion``)
+(``tools/run_select.py``), the online transform (``SelectorFusion``)
 and the ablation sweep (``tools/sweep_selector.py``); it imports no
 OpenMMLab package.
 

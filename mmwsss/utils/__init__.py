@@ -1,14 +1,31 @@
-from .compat import adapt_config, apply_runtime_fixes
-from .io import (TOY_CLASSES, VOC_CLASSES, VOC_PALETTE, atomic_write, load_cam_npz,
-                 load_grey_png, save_grey_png,
-                 load_label_png, read_image_list, save_cam_npz,
-                 save_label_png)
-from .labels import labels_from_mask, load_cls_labels
-from .sharding import ShardedJob, close_dist, get_dist_info, init_tool_dist
+"""Shared utilities: file formats (:mod:`.io`), the per-image parallel map
+(:mod:`.sharding`), the OpenMMLab compatibility fixes (:mod:`.compat`, loaded
+only by :mod:`mmwsss.mm_components` and the training tools).
 
-__all__ = [
-    'adapt_config', 'apply_runtime_fixes', 'TOY_CLASSES', 'VOC_CLASSES', 'VOC_PALETTE',
-    'atomic_write', 'load_cam_npz', 'load_grey_png', 'save_grey_png', 'load_label_png', 'read_image_list',
-    'save_cam_npz', 'save_label_png', 'ShardedJob', 'get_dist_info',
-    'init_tool_dist', 'close_dist', 'labels_from_mask', 'load_cls_labels'
-]
+Names are resolved lazily, so ``from mmwsss.utils import load_label_png``
+imports neither torch nor OpenMMLab.
+"""
+import importlib
+
+_NAMES = {
+    'io': ('VOC_PALETTE', 'atomic_write', 'load_cam_npz', 'load_grey_png',
+           'save_grey_png', 'load_label_png', 'read_image_list',
+           'save_cam_npz', 'save_label_png', 'TOY_CLASSES', 'VOC_CLASSES'),
+    'sharding': ('ShardedJob', 'map_images', 'get_dist_info',
+                 'init_tool_dist', 'close_dist'),
+    'compat': ('adapt_config', 'apply_runtime_fixes'),
+}
+_WHERE = {n: m for m, names in _NAMES.items() for n in names}
+_WHERE.update(labels_from_mask='mmwsss.datasets.voc_layout',
+              load_cls_labels='mmwsss.datasets.voc_layout')
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name):
+    if name not in _WHERE:
+        raise AttributeError(f'module {__name__!r} has no attribute '
+                             f'{name!r}')
+    mod = _WHERE[name]
+    mod = importlib.import_module(mod if '.' in mod else f'{__name__}.{mod}')
+    return getattr(mod, name)

@@ -2,8 +2,10 @@
 
 Every fix here is applied only where it is needed, so on a GPU machine with
 full ``mmcv`` (compiled ops) and an older torch this module changes nothing.
-No installed package is edited; the fixes are applied at import time of
-:mod:`mmwsss` (``apply_runtime_fixes``) and, for configs, by our tools
+No installed package is edited; the fixes are applied when
+:mod:`mmwsss.mm_components` is imported (``apply_runtime_fixes``; configs load
+it through ``custom_imports``), not on ``import mmwsss``, and, for configs, by
+our tools
 (``adapt_config``).
 
 Fixes, each with the condition that triggers it:

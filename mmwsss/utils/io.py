@@ -16,12 +16,6 @@ import tempfile
 import numpy as np
 from PIL import Image
 
-VOC_CLASSES = ('background', 'aeroplane', 'bicycle', 'bird', 'boat',
-               'bottle', 'bus', 'car', 'cat', 'chair', 'cow', 'diningtable',
-               'dog', 'horse', 'motorbike', 'person', 'pottedplant', 'sheep',
-               'sofa', 'train', 'tvmonitor')
-
-
 def _voc_palette(n=256):
     palette = np.zeros((n, 3), dtype=np.uint8)
     for i in range(n):
@@ -144,9 +138,9 @@ def read_image_list(path):
     return ids
 
 
-#: classes of the procedural toy dataset (tools/make_toy_data.py): index 0 is
-#: background, 1..6 the foreground classes, in the order of cls_labels.npy.
-#: "train" always stands on rails (CAMs leak onto them); "chair" is the
-#: low-contrast, weakly salient class.
-TOY_CLASSES = ('background', 'ball', 'box', 'star', 'train', 'bottle',
-               'chair')
+def __getattr__(name):
+    # the class names live in the VOC layout module (one definition)
+    if name in ('VOC_CLASSES', 'TOY_CLASSES'):
+        from mmwsss.datasets import voc_layout
+        return getattr(voc_layout, name)
+    raise AttributeError(f'module {__name__!r} has no attribute {name!r}')

@@ -3,7 +3,7 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 from mmseg.registry import TRANSFORMS
 
-from mmwsss.utils.labels import load_cls_labels
+from mmwsss.datasets.voc_layout import load_cls_labels
 from .load_saliency_map import image_id
 
 

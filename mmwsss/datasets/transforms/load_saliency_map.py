@@ -5,7 +5,7 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 from mmseg.registry import TRANSFORMS
 
-from mmwsss.utils.io import load_grey_png
+from mmwsss.selector.inputs import load_saliency
 
 
 def image_id(results):
@@ -45,18 +45,16 @@ class LoadSaliencyMap(BaseTransform):
             raise FileNotFoundError(
                 f'saliency map not found: {path} (for image '
                 f'{results["img_path"]})')
-        sal = load_grey_png(path)
         if 'gt_seg_map' in results:
             shape, what = results['gt_seg_map'].shape[:2], 'label'
         elif 'img' in results:
             shape, what = results['img'].shape[:2], 'image'
         else:
-            shape = None
-        if shape is not None and sal.shape != tuple(shape):
-            raise ValueError(
-                f'{path}: saliency map is {sal.shape[1]}x{sal.shape[0]} '
-                f'(WxH) but the {what} is {shape[1]}x{shape[0]}; load it '
-                'before any resize/crop')
+            shape, what = None, None
+        try:
+            sal = load_saliency(path, shape, what)
+        except ValueError as e:
+            raise ValueError(f'{e}; load it before any resize/crop') from e
         results['saliency'] = np.ascontiguousarray(sal, dtype=np.uint8)
         return results
 

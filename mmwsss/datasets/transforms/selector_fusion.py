@@ -8,7 +8,7 @@ from mmseg.registry import TRANSFORMS
 from mmwsss.selector import (DEFAULT_BG_THR, DEFAULT_SAL_THR,
                              DEFAULT_SALIENT_THR, DEFAULT_T0, DEFAULT_T1,
                              DEFAULT_TAU, SalientObjectSelector)
-from mmwsss.utils.io import load_cam_npz
+from mmwsss.selector.inputs import load_cams
 from .load_saliency_map import image_id
 
 
@@ -17,7 +17,7 @@ class SelectorFusion(BaseTransform):
     """Fuse the pseudo-label in ``results['gt_seg_map']`` with the saliency
     map, in place, so that any mmseg segmentor trains on fused labels.
 
-    Calls the same function as ``tools/fuse_pseudo_labels.py``
+    Calls the same function as ``tools/run_select.py``
     (:class:`mmwsss.selector.SalientObjectSelector`), so a label fused here
     equals the offline one. Place it after ``LoadAnnotations``,
     ``LoadSaliencyMap`` and ``LoadImageLevelLabel`` and before any geometric
@@ -61,8 +61,9 @@ class SelectorFusion(BaseTransform):
                                f'{source} before it in the pipeline')
         cams = None
         if self.selector.mode == 'soft' and self.cam_dir:
-            cams = load_cam_npz(
-                osp.join(self.cam_dir, image_id(results) + '.npz'))
+            cams = load_cams(
+                osp.join(self.cam_dir, image_id(results) + '.npz'),
+                results['gt_seg_map'].shape[:2])
         label = results['gt_seg_map']
         try:
             fused, decision = self.selector(

@@ -21,7 +21,7 @@ class SODMetric(BaseMetric):
     the mask from ``gt_sem_seg`` ({0, 1}; see ``BinarizeMask``). By default
     the map is evaluated as the toolboxes evaluate saved PNGs: quantised to
     uint8 and min-max stretched (``minmax=True``), so the numbers equal those
-    of ``pysodmetrics`` on the maps that ``tools/make_saliency.py`` writes.
+    of ``pysodmetrics`` on the maps that ``tools/run_saliency.py`` writes.
 
     Reported (fractions, as in the SOD literature): ``MAE``, ``maxFm``,
     ``meanFm``, ``adpFm`` (beta^2 = ``beta2``), ``Sm`` (``alpha``),

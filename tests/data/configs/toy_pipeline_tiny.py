@@ -8,7 +8,7 @@ classify = dict(cfg_options={
     'train_cfg.max_epochs': 2, 'train_cfg.val_interval': 2,
     'default_hooks.checkpoint.interval': 2
 })
-sod = dict(cfg_options={  # a checkpoint mid-run: the kill test resumes it
+saliency = dict(cfg_options={  # a checkpoint mid-run: the kill test resumes it
     'train_cfg.max_iters': 6, 'train_cfg.val_interval': 6,
     'default_hooks.checkpoint.interval': 3
 })

@@ -1,4 +1,6 @@
-"""Per-image inputs of the stage-5 tools (selector, class salience, sweep).
+"""Per-image inputs of the select stage: the one loader used by the offline
+tools (selector, class salience, sweep) and the online transforms
+(``LoadSaliencyMap``, ``SelectorFusion``).
 
 One place that knows where a split's files live and how to read them, with
 errors that name the file and what is wrong:
@@ -14,26 +16,16 @@ errors that name the file and what is wrong:
 * image-level labels: ``cls_labels.npy`` (default ``<data_root>/
   cls_labels.npy``) or derived from the ground-truth masks.
 """
-import os
 import os.path as osp
 
 import numpy as np
 
-from ..selector import (DEFAULT_BG_THR, DEFAULT_SAL_THR, DEFAULT_SALIENT_THR,
-                        DEFAULT_T0, DEFAULT_T1, DEFAULT_TAU,
-                        SalientObjectSelector)
-from .io import (TOY_CLASSES, VOC_CLASSES, load_cam_npz, load_grey_png,
-                 load_label_png, read_image_list)
-from .labels import labels_from_mask, load_cls_labels
+from mmwsss.datasets.voc_layout import (class_names_for, default_gt_dir,
+                                        labels_from_mask, load_cls_labels,
+                                        split_list_path)
+from mmwsss.utils.io import (load_cam_npz, load_grey_png, load_label_png,
+                             read_image_list)
 
-
-def class_names_for(num_classes):
-    """Foreground class names for K classes: VOC's 20, the toy set's 6,
-    else ``class1..classK``."""
-    for names in (VOC_CLASSES, TOY_CLASSES):
-        if len(names) - 1 == num_classes:
-            return list(names[1:])
-    return [f'class{i + 1}' for i in range(num_classes)]
 
 
 def resolve_split(data_root, split):
@@ -42,15 +34,29 @@ def resolve_split(data_root, split):
         return split
     if data_root is None:
         raise FileNotFoundError(f'split list not found: {split}')
-    return osp.join(data_root, 'ImageSets', 'Segmentation', f'{split}.txt')
+    return split_list_path(data_root, split)
 
 
-def default_gt_dir(data_root):
-    for name in ('SegmentationClassAug', 'SegmentationClass'):
-        path = osp.join(data_root, name)
-        if osp.isdir(path):
-            return path
-    return osp.join(data_root, 'SegmentationClassAug')
+def load_saliency(path, shape=None, what='pseudo-label'):
+    """uint8 saliency map, checked against the size of the label."""
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'saliency map not found: {path}')
+    sal = load_grey_png(path)
+    if shape is not None and sal.shape != tuple(shape):
+        raise ValueError(f'{path}: saliency map is {sal.shape[1]}x'
+                         f'{sal.shape[0]} (WxH) but the {what} is '
+                         f'{shape[1]}x{shape[0]}')
+    return sal
+
+
+def load_cams(path, shape=None):
+    """``(keys, cams)`` of a stage-2 CAM file, checked against a size."""
+    keys, cams = load_cam_npz(path)
+    if shape is not None and cams.shape[1:] != tuple(shape):
+        raise ValueError(f'{path}: CAMs are {cams.shape[2]}x'
+                         f'{cams.shape[1]} (WxH) but the pseudo-label is '
+                         f'{shape[1]}x{shape[0]}')
+    return keys, cams
 
 
 class SelectorInputs:
@@ -141,22 +147,10 @@ class SelectorInputs:
         return load_label_png(path or self.pseudo_path(img_id))
 
     def saliency(self, img_id, shape=None):
-        path = self.sal_path(img_id)
-        sal = load_grey_png(path)
-        if shape is not None and sal.shape != tuple(shape):
-            raise ValueError(f'{path}: saliency map is {sal.shape[1]}x'
-                             f'{sal.shape[0]} (WxH) but the pseudo-label is '
-                             f'{shape[1]}x{shape[0]}')
-        return sal
+        return load_saliency(self.sal_path(img_id), shape)
 
     def cams(self, img_id, shape=None):
-        path = self.cam_path(img_id)
-        keys, cams = load_cam_npz(path)
-        if shape is not None and cams.shape[1:] != tuple(shape):
-            raise ValueError(f'{path}: CAMs are {cams.shape[2]}x'
-                             f'{cams.shape[1]} (WxH) but the pseudo-label is '
-                             f'{shape[1]}x{shape[0]}')
-        return keys, cams
+        return load_cams(self.cam_path(img_id), shape)
 
     def load(self, img_id, with_cams=False, label_path=None):
         """``(label, saliency, img_label, cams)`` of one id (cams ``None``
@@ -167,71 +161,3 @@ class SelectorInputs:
         cams = self.cams(img_id, label.shape) \
             if with_cams and self.cam_dir else None
         return label, sal, img_label, cams
-
-
-# --------------------------------------------------------------------------
-# command-line pieces shared by the stage-5 tools
-def add_selector_args(parser):
-    """Selector settings shared by the stage-5 tools."""
-    g = parser.add_argument_group('selector')
-    g.add_argument('--mode', choices=['hard', 'soft'], default='hard',
-                   help='hard: Algorithm 1; soft: the alpha* rule')
-    g.add_argument('--t0', type=float, default=DEFAULT_T0)
-    g.add_argument('--t1', type=float, default=DEFAULT_T1)
-    g.add_argument('--salient-thr', type=float, default=DEFAULT_SALIENT_THR,
-                   help='a class is salient when n_c >= this')
-    g.add_argument('--sal-thr', type=float, default=DEFAULT_SAL_THR,
-                   help='saliency binarisation threshold (in [0, 1])')
-    g.add_argument('--tau', type=float, default=DEFAULT_TAU,
-                   help='soft mode: alpha* = 0 when o + n_c < tau')
-    g.add_argument('--alpha', type=float, default=None,
-                   help='soft mode: a fixed alpha instead of alpha*')
-    g.add_argument('--bg-thr', type=float, default=DEFAULT_BG_THR,
-                   help='soft mode: foreground threshold of the fused score '
-                   '(with --cam-dir, use the stage-3 background threshold)')
-    return g
-
-
-def add_input_args(parser):
-    """Where a split's inputs live (shared by the stage-5 tools)."""
-    parser.add_argument('--data-root', required=True,
-                        help='VOC-style root (ImageSets, cls_labels.npy)')
-    parser.add_argument('--split', required=True,
-                        help='split name (ImageSets/Segmentation/<split>.txt)'
-                        ' or a list file')
-    parser.add_argument('--pseudo-dir', required=True,
-                        help='pseudo-labels to fuse, <id>.png (any method)')
-    parser.add_argument('--sal-dir', required=True,
-                        help='saliency maps, <id>.png (uint8)')
-    parser.add_argument('--sal-suffix', default='.png')
-    parser.add_argument('--cam-dir', default=None,
-                        help='stage-2 CAMs <id>.npz (soft mode; without '
-                        'them the class region is used as a 0/1 map)')
-    parser.add_argument('--cls-labels', default=None,
-                        help='image-level labels (default <data-root>/'
-                        'cls_labels.npy)')
-    parser.add_argument('--labels-from-gt', action='store_true',
-                        help='derive image-level labels from the GT masks')
-    parser.add_argument('--gt-dir', default=None,
-                        help='GT masks (default <data-root>/'
-                        'SegmentationClassAug)')
-    parser.add_argument('--nproc', '--workers', dest='nproc', type=int,
-                        default=min(8, os.cpu_count() or 1),
-                        help='worker processes per rank (0 = in-process); '
-                        'under torchrun spell it --workers (torchrun takes '
-                        '--nproc for an abbreviation of its own option)')
-
-
-def selector_from_args(args, norms):
-    return SalientObjectSelector(
-        norms, mode=args.mode, t0=args.t0, t1=args.t1,
-        salient_thr=args.salient_thr, sal_thr=args.sal_thr, tau=args.tau,
-        alpha=args.alpha, bg_thr=args.bg_thr)
-
-
-def inputs_from_args(args, num_classes):
-    return SelectorInputs(
-        args.data_root, args.split, args.pseudo_dir, args.sal_dir,
-        cam_dir=args.cam_dir, gt_dir=args.gt_dir, cls_labels=args.cls_labels,
-        labels_from_gt=args.labels_from_gt, num_classes=num_classes,
-        sal_suffix=args.sal_suffix)

@@ -1,6 +1,6 @@
 """Benchmark: ``tools/make_cam.py`` against a plain per-image, per-scale loop.
 
-    python benchmarks/bench_make_cam.py [--config C --checkpoint K] \\
+    python benchmarks/bench_cam.py [--config C --checkpoint K] \\
         [--data-root D --split S] [--num-images 12] [--num-classes 20] \\
         [--threads 1] [--repeats 2] [--out-json result.json]
 
@@ -14,7 +14,8 @@ number of CPU threads, alternately, ``--repeats`` times:
   the single image, the ReLU maps of *all* classes upsampled (IRN's strided
   size, cropped to the image) and summed, normalised, saved as an IRN-style
   float32 array of all classes (``np.save``);
-* **tool**: ``tools/make_cam.py`` (``main(argv)``, model loading included):
+* **tool**: the cam stage (``mmwsss.stages.cam.run_cam``, what
+  ``tools/run_cam.py`` calls; model loading included):
   image and mirror in one batch per scale, NHWC (channels-last) tensors on
   CPU, only the present classes upsampled, float16 maps of the present
   classes in a compressed ``.npz``.
@@ -26,7 +27,6 @@ float32 array of all classes, and IRN's own ``.npy`` (float32 maps of the
 present classes at image size plus the strided maps). Nothing is asserted.
 """
 import argparse
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -44,15 +44,6 @@ REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 DEFAULT_CFG = osp.join(REPO, 'configs', 'cam',
                        'cam_r18-w16-s16_1xb8-60e_toy-160x160.py')
 SCALES = (1.0, 0.5, 1.5, 2.0)
-
-
-def load_tool(name):
-    spec = importlib.util.spec_from_file_location(
-        f'tool_{name}', osp.join(REPO, 'tools', f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module   # picklable functions for worker pools
-    spec.loader.exec_module(module)
-    return module
 
 
 def parse_args(argv=None):
@@ -97,7 +88,7 @@ def random_checkpoint(config, num_classes, path):
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
 
-    import mmwsss  # noqa: F401
+    import mmwsss.mm_components  # noqa: F401  (registers components, compat fixes)
     cfg = Config.fromfile(config)
     cfg.model.head.num_classes = num_classes
     cfg.model.data_preprocessor.num_classes = num_classes
@@ -115,21 +106,27 @@ def random_checkpoint(config, num_classes, path):
             f'model.data_preprocessor.num_classes={num_classes}']
 
 
-def plain_loop(make_cam, args, cfg_options, ids, labels, out):
-    """Per image, per scale, per flip; all classes; float32 .npy."""
+def _options(cfg_options):
+    """``key=value`` strings -> dict (as mmengine's DictAction reads them)."""
+    if not cfg_options:
+        return None
     from mmengine.config import DictAction
-    opts = None
-    if cfg_options:
-        ns = argparse.Namespace()
-        DictAction(option_strings=[], dest='o')(None, ns, cfg_options)
-        opts = ns.o
-    model = make_cam.CAMModel(args.config, args.checkpoint, 'cpu', opts)
+    ns = argparse.Namespace()
+    DictAction(option_strings=[], dest='o')(None, ns, cfg_options)
+    return ns.o
+
+
+def plain_loop(args, cfg_options, ids, labels, out):
+    """Per image, per scale, per flip; all classes; float32 .npy."""
+    from mmwsss.apis.classifier import CAMModel, read_image
+    opts = _options(cfg_options)
+    model = CAMModel(args.config, args.checkpoint, 'cpu', opts)
     # a plain loop: the model as built (NCHW), called directly
     net = model.model.to(memory_format=torch.contiguous_format)
     os.makedirs(out, exist_ok=True)
     with torch.no_grad():
         for img_id in ids:
-            bgr = make_cam.read_image(osp.join(args.data_root, 'JPEGImages',
+            bgr = read_image(osp.join(args.data_root, 'JPEGImages',
                                                img_id + '.jpg'))
             x = model.prepare(bgr)
             h, w = x.shape[-2:]
@@ -158,7 +155,7 @@ def plain_loop(make_cam, args, cfg_options, ids, labels, out):
 def main(argv=None):
     args = parse_args(argv)
     torch.set_num_threads(args.threads)
-    tmp = tempfile.mkdtemp(prefix='bench_make_cam_')
+    tmp = tempfile.mkdtemp(prefix='bench_cam_')
     try:
         cfg_options = []
         if args.data_root is None:
@@ -168,8 +165,8 @@ def main(argv=None):
             args.checkpoint = osp.join(tmp, 'random.pth')
             cfg_options = random_checkpoint(args.config, args.num_classes,
                                             args.checkpoint)
-        make_cam = load_tool('make_cam')
-        from mmwsss.evaluation.functional.seg_report import split_list_path
+        from mmwsss.datasets.voc_layout import split_list_path
+        from mmwsss.stages.cam import CamSettings, run_cam
         from mmwsss.utils import load_cls_labels, read_image_list
         ids = read_image_list(split_list_path(args.data_root, args.split))
         ids = ids[:args.num_images]
@@ -184,14 +181,13 @@ def main(argv=None):
                 out = osp.join(tmp, f'{name}_{r}')
                 start = time.perf_counter()
                 if name == 'tool':
-                    argv_tool = [args.config, args.checkpoint, '--data-root',
-                                 args.data_root, '--split', list_file,
-                                 '--out', out, '--threads', str(args.threads)]
-                    if cfg_options:
-                        argv_tool += ['--cfg-options', *cfg_options]
-                    make_cam.main(argv_tool)
+                    run_cam(CamSettings(
+                        config=args.config, checkpoint=args.checkpoint,
+                        data_root=args.data_root, split=list_file, out=out,
+                        threads=args.threads,
+                        cfg_options=_options(cfg_options)))
                 else:
-                    plain_loop(make_cam, args, cfg_options, ids, labels, out)
+                    plain_loop(args, cfg_options, ids, labels, out)
                 times[name].append(time.perf_counter() - start)
         # agreement and storage, from the last repeat
         from mmwsss.utils import load_cam_npz

@@ -1,0 +1,97 @@
+"""Stage cam: multi-scale + flip CAMs of a split, one ``<id>.npz`` per image.
+
+CAMs are made only for the classes of the image-level label
+(``<data_root>/cls_labels.npy``, or derived from the masks), with IRN's
+protocol (:func:`mmwsss.cam.multiscale_cam`), and stored as ``keys`` (int64
+0-based class indices) + ``cams`` (float16 K x H x W in [0, 1], image size).
+Each file is written atomically and images whose file exists are skipped, so
+a killed run resumes; under torchrun every rank takes every world_size-th
+image. Each image is computed alone with a fixed number of CPU threads
+(``threads``), so the files are byte-identical whatever the number of
+processes or an interruption (oneDNN's results depend on the thread count).
+"""
+import dataclasses
+import os
+import os.path as osp
+import time
+from typing import Optional, Sequence
+
+from mmwsss.datasets.voc_layout import ImageLabels, read_split, root_path
+
+from .settings import StageSettings
+
+
+@dataclasses.dataclass
+class CamSettings(StageSettings):
+    """Settings of the cam stage (config section ``cam``)."""
+    section = 'cam'
+    config: str = None            # stage-1 classifier config
+    checkpoint: str = None        # its checkpoint
+    data_root: str = None         # VOC-style root
+    out: str = None               # folder of <id>.npz
+    split: str = 'train_aug'
+    img_dir: str = 'JPEGImages'
+    img_suffix: str = '.jpg'
+    scales: Sequence[float] = (1.0, 0.5, 1.5, 2.0)
+    flip: bool = True
+    cls_labels: Optional[str] = None
+    labels_from_mask: bool = False
+    mask_dir: str = 'SegmentationClassAug'
+    device: Optional[str] = None
+    threads: int = 1
+    cfg_options: Optional[dict] = None
+    distributed: bool = False
+
+    def validate(self):
+        for key in ('config', 'checkpoint', 'data_root', 'out'):
+            if not getattr(self, key):
+                raise self.error(key, 'is required')
+        self.scales = tuple(float(s) for s in self.scales)
+        if not self.scales or min(self.scales) <= 0:
+            raise self.error('scales', 'must be positive numbers')
+        if int(self.threads) < 1:
+            raise self.error('threads', 'must be >= 1')
+
+
+def run_cam(settings):
+    """Write the CAMs of ``settings.split``; returns a summary dict."""
+    import torch
+
+    from mmwsss.apis.classifier import CAMModel, read_image
+    from mmwsss.apis.common import default_device
+    from mmwsss.utils.io import save_cam_npz
+    from mmwsss.utils.sharding import ShardedJob, barrier
+
+    s = settings
+    torch.set_num_threads(int(s.threads))
+    device = default_device(s.device, s.distributed)
+    split_file, ids = read_split(s.data_root, s.split)
+    img_dir = root_path(s.data_root, s.img_dir)
+    out_path = lambda i: osp.join(s.out, i + '.npz')  # noqa: E731
+    job = ShardedJob(ids, lambda i: [out_path(i)])
+    os.makedirs(s.out, exist_ok=True)
+    start = time.time()
+    if job.todo:
+        model = CAMModel(s.config, s.checkpoint, device, s.cfg_options)
+        labels = ImageLabels(
+            s.data_root, s.cls_labels, from_mask=s.labels_from_mask,
+            mask_dir=s.mask_dir, num_classes=model.num_classes)
+        if labels.num_classes != model.num_classes:
+            raise ValueError(f'{labels.file}: labels have '
+                             f'{labels.num_classes} classes but the '
+                             f'classifier has {model.num_classes}')
+
+        def one(img_id):
+            path = osp.join(img_dir, img_id + s.img_suffix)
+            keys = labels.keys(img_id)
+            try:
+                cams = model(read_image(path), keys, s.scales, s.flip)
+            except (ValueError, RuntimeError) as e:
+                raise RuntimeError(f'image {img_id!r} ({path}): {e}') from e
+            save_cam_npz(out_path(img_id), keys, cams)
+
+        job.run(one, desc='CAMs')
+    barrier()
+    return dict(split=split_file, num_images=len(ids), out=s.out,
+                rank=job.rank, skipped=len(job.ids) - len(job.todo),
+                seconds=time.time() - start)

@@ -1,0 +1,129 @@
+"""The light core and the typed stage settings: ``import mmwsss`` and the
+numpy modules load neither torch nor OpenMMLab, the evaluation / selector /
+sweep tools start without them, and stage settings are validated once from
+a config section with errors that name the stage and the key."""
+import json
+import os.path as osp
+import subprocess
+import sys
+
+import pytest
+
+from conftest import REPO
+
+MM = ('torch', 'mmengine', 'mmseg', 'mmcv', 'mmpretrain')
+
+
+def _loaded_after(code):
+    """Heavy top-level modules in ``sys.modules`` after ``code`` (fresh
+    interpreter, the repo first on the path)."""
+    probe = (f'import sys\nsys.path.insert(0, {REPO!r})\n{code}\n'
+             'print(sorted({m.split(".")[0] for m in sys.modules} & '
+             f'set({MM!r})))\n')
+    out = subprocess.run([sys.executable, '-c', probe], capture_output=True,
+                         text=True, cwd=REPO)
+    assert out.returncode == 0, out.stderr[-3000:]
+    return out.stdout.strip().splitlines()[-1]
+
+
+def test_numpy_core_imports_no_torch_nor_openmmlab():
+    assert _loaded_after(
+        'import mmwsss, mmwsss.selector, mmwsss.selector.inputs\n'
+        'import mmwsss.evaluation.functional.label_eval\n'
+        'import mmwsss.datasets.voc_layout, mmwsss.utils.io\n'
+        'import mmwsss.stages.select, mmwsss.stages.expand\n'
+        'from mmwsss.cam import cam_to_label\n'
+        'from mmwsss.utils import read_image_list, ShardedJob\n') == '[]'
+
+
+@pytest.mark.parametrize('tool', ['eval_labels', 'eval_cam', 'run_select',
+                                  'class_salience', 'sweep_selector'])
+def test_numpy_tools_start_without_torch(tool):
+    code = ('import runpy\n'
+            f'sys.argv = [{tool!r}, "--help"]\n'
+            'try:\n'
+            f'    runpy.run_path({osp.join(REPO, "tools", tool + ".py")!r},'
+            ' run_name="__main__")\n'
+            'except SystemExit:\n'
+            '    pass\n')
+    assert _loaded_after(code) == '[]'
+
+
+def test_mm_components_registers_and_applies_the_fixes():
+    loaded = _loaded_after(
+        'import mmwsss.mm_components\n'
+        'from mmseg.registry import TRANSFORMS\n'
+        'assert TRANSFORMS.get("SelectorFusion") is not None\n')
+    assert 'mmseg' in loaded and 'torch' in loaded
+
+
+def test_settings_from_config_section(tmp_path):
+    from mmwsss.stages.cam import CamSettings
+    from mmwsss.stages.expand import ExpandSettings
+    from mmwsss.stages.select import SelectSettings
+    paths = dict(config='c.py', checkpoint='c.pth', data_root='d', out='o')
+    s = CamSettings.from_config(dict(scales=[1, 0.5], flip=False), **paths)
+    assert s.scales == (1.0, 0.5) and s.flip is False
+    # None overrides leave the section's value
+    assert CamSettings.from_config(dict(flip=False), flip=None,
+                                   **paths).flip is False
+    with pytest.raises(ValueError, match=r'cam settings: unknown key.*scale'):
+        CamSettings.from_config(dict(scale=[1.0]), **paths)
+    with pytest.raises(ValueError, match='cam settings: scales'):
+        CamSettings.from_config(dict(scales=[0.0]), **paths)
+    with pytest.raises(ValueError, match='cam settings: checkpoint'):
+        CamSettings.from_config(None, config='c.py', data_root='d', out='o')
+
+    e = dict(cam_dir='c', data_root='d', out='o')
+    with pytest.raises(ValueError, match="expand settings: method='crf'"):
+        ExpandSettings.from_config(dict(method='crf'), **e)
+    with pytest.raises(ValueError, match='expand settings: bg_thr.*cam_eval'):
+        ExpandSettings.from_config(dict(bg_thr='best'), **e)
+    with pytest.raises(ValueError, match='expand settings: par.*steps'):
+        ExpandSettings.from_config(dict(par=dict(steps=3)), bg_thr=0.2, **e)
+    assert ExpandSettings.from_config(dict(bg_thr='0.25'), **e).threshold() \
+        == 0.25
+    cam_eval = tmp_path / 'cam_eval.json'
+    cam_eval.write_text(json.dumps(dict(best_threshold=0.15, mIoU=0.3)))
+    best = ExpandSettings.from_config(dict(bg_thr='best', method='none'),
+                                      cam_eval=str(cam_eval), **e)
+    assert best.threshold() == 0.15 and best.par == {}
+    par = ExpandSettings.from_config(dict(par=dict(num_iter=3)), bg_thr=0.1,
+                                     **e).par
+    from mmwsss.cam import pixel_adaptive_refinement as ref
+    assert par == dict(num_iter=3, dilations=ref.DEFAULT_DILATIONS,
+                       w1=ref.DEFAULT_W1, w2=ref.DEFAULT_W2)
+
+    i = dict(data_root='d', split='s', pseudo_dir='p', sal_dir='q')
+    with pytest.raises(ValueError, match="select settings: mode='medium'"):
+        SelectSettings.from_config(dict(mode='medium'), **i)
+    with pytest.raises(ValueError, match='select settings: t0'):
+        SelectSettings.from_config(dict(t0='high'), **i)
+    assert SelectSettings.from_config(dict(mode='soft', tau=0.9),
+                                      **i).tau == 0.9
+
+
+def test_pipeline_config_sections_are_stage_settings(tmp_path):
+    """The demo's pipeline config holds valid cam / expand / select
+    sections, and a section dumped to a file (as the pipeline passes it)
+    loads back to the same settings."""
+    from mmengine.config import Config
+
+    from mmwsss.stages.cam import CamSettings
+    from mmwsss.stages.expand import ExpandSettings
+    from mmwsss.stages.select import SelectSettings
+    from mmwsss.stages.settings import load_section
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'pipelines',
+                                   'toy_pipeline.py'))
+    cam = CamSettings.from_config(cfg.cam, config='c', checkpoint='k',
+                                  data_root='d', out='o')
+    assert cam.scales == (1.0, 0.5, 1.5, 2.0) and cam.flip
+    exp = ExpandSettings.from_config(cfg.expand, cam_dir='c', data_root='d',
+                                     out='o', cam_eval='e.json')
+    assert exp.method == 'par' and exp.bg_thr == 'best'
+    sel = SelectSettings.from_config(cfg.select, data_root='d', split='s',
+                                     pseudo_dir='p', sal_dir='q')
+    assert sel.mode == 'hard'
+    path = str(tmp_path / 'expand.py')
+    Config(dict(expand=dict(cfg.expand))).dump(path)
+    assert dict(load_section(path, 'expand')) == dict(cfg.expand)
