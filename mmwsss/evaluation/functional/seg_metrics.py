@@ -67,41 +67,43 @@ def _confusion_uint8(gt, pred, num_classes, ignore_index, pred_ignore):
     """:func:`confusion_matrix` of two uint8 maps: the same matrix, with
     every pixel touched by a few uint8 passes only.
 
-    The pixels are counted per distinct (gt, pred) pair
-    (:func:`_pair_counts`); the policy and the range checks then work on
-    those few pairs instead of on every pixel. Needs ``num_classes <=
+    The pixels are counted per run of one (gt, pred) pair
+    (:func:`_pair_runs`); the policy and the range checks then work on
+    those runs instead of on every pixel. Needs ``num_classes <=
     ignore_index`` (no class is the ignore value).
     """
-    gt_val, pred_val, counts = _pair_counts(gt.reshape(-1), pred.reshape(-1))
+    gt_val, pred_val, counts = _pair_runs(gt.reshape(-1), pred.reshape(-1))
     keep = gt_val != ignore_index
+    if pred_ignore == 'ignore':
+        keep &= pred_val != ignore_index
     gt_val, pred_val, counts = gt_val[keep], pred_val[keep], counts[keep]
     if gt_val.size and gt_val.max() >= num_classes:
         raise ValueError(f'gt holds class {gt_val.max()} outside 0..'
                          f'{num_classes - 1} (and != {ignore_index})')
     is_ignore = pred_val == ignore_index
-    if pred_ignore == 'ignore':
-        keep = ~is_ignore
-        gt_val, pred_val, counts = gt_val[keep], pred_val[keep], counts[keep]
-        is_ignore = is_ignore[keep]
     valid = pred_val[~is_ignore]
     if valid.size and valid.max() >= num_classes:
         raise ValueError(f'prediction holds class {valid.max()} '
                          f'outside 0..{num_classes - 1}')
     column = pred_val.astype(np.intp)
     column[is_ignore] = 0 if pred_ignore == 'background' else num_classes
-    cm = np.zeros((num_classes, num_classes + 1), np.int64)
-    np.add.at(cm, (gt_val.astype(np.intp), column), counts)
-    return cm
+    index = gt_val.astype(np.intp) * (num_classes + 1)
+    index += column
+    cm = np.bincount(index, weights=counts,
+                     minlength=num_classes * (num_classes + 1))
+    # float64 sums of integers below 2**53: exact
+    return cm.astype(np.int64).reshape(num_classes, num_classes + 1)
 
 
-def _pair_counts(gt, pred):
-    """The distinct pairs of two flat uint8 arrays and their pixel counts:
-    ``(gt values, pred values, counts)`` (uint8, uint8, int64).
+def _pair_runs(gt, pred):
+    """Runs of one (gt, pred) pair in two flat uint8 arrays:
+    ``(gt values, pred values, lengths)`` (uint8, uint8, intp), one entry
+    per run (a pair may occur in several runs).
 
     Label maps are piecewise constant, so the flat arrays are long runs of
-    the same (gt, pred) pair: the runs are found with uint8 comparisons
-    (scanned 8 pixels per 64-bit word) and each run is counted once with
-    its length. Counting every pixel (``np.bincount``) is slow on such data
+    the same pair: the run starts are found with uint8 comparisons (scanned
+    8 pixels per 64-bit word), and each run is then counted once with its
+    length. Counting every pixel (``np.bincount``) is slow on such data
     (each increment waits for the previous one to the same bin) and needs a
     64-bit index per pixel; it is used only for maps with short runs
     (noise), where it is the faster way.
@@ -109,9 +111,10 @@ def _pair_counts(gt, pred):
     n = gt.size
     if n == 0:
         empty = np.zeros(0, np.uint8)
-        return empty, empty, np.zeros(0, np.int64)
+        return empty, empty, np.zeros(0, np.intp)
     words = -(-(n - 1) // 8)
-    change = np.zeros(words * 8, bool)
+    change = np.empty(words * 8, bool)
+    change[n - 1:] = False
     np.not_equal(gt[1:], gt[:-1], out=change[:n - 1])
     change[:n - 1] |= pred[1:] != pred[:-1]
     hot = np.flatnonzero(change.view(np.uint64) != 0)  # words with a change
@@ -121,22 +124,16 @@ def _pair_counts(gt, pred):
         index |= pred
         counts = np.bincount(index, minlength=65536)
         pairs = np.flatnonzero(counts)
-        counts = counts[pairs]
-    else:
-        bit = np.flatnonzero(change.reshape(words, 8)[hot])
-        starts = np.empty(bit.size + 1, np.intp)
-        starts[0] = 0
-        np.left_shift(hot[bit >> 3], 3, out=starts[1:])
-        starts[1:] += bit & 7
-        starts[1:] += 1                  # a run starts after each change
-        lengths = np.diff(starts, append=n)
-        index = gt[starts].astype(np.intp) << 8
-        index |= pred[starts]
-        counts = np.bincount(index, weights=lengths)
-        pairs = np.flatnonzero(counts)
-        counts = counts[pairs].astype(np.int64)    # exact: counts < 2**53
-    return (pairs >> 8).astype(np.uint8), (pairs & 255).astype(np.uint8), \
-        counts
+        return ((pairs >> 8).astype(np.uint8),
+                (pairs & 255).astype(np.uint8), counts[pairs])
+    bit = np.flatnonzero(change.reshape(words, 8)[hot])
+    starts = np.empty(bit.size + 1, np.intp)
+    starts[0] = 0
+    np.left_shift(hot[bit >> 3], 3, out=starts[1:])
+    starts[1:] += bit & 7
+    starts[1:] += 1                      # a run starts after each change
+    lengths = np.diff(starts, append=n)
+    return gt[starts], pred[starts], lengths
 
 
 def scores_from_confusion(cm):
