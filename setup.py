@@ -35,7 +35,8 @@ def get_version():
 
 
 def add_mim_extension():
-    """Ship ``configs/``, ``tools/`` and ``model-index.yml`` inside the package as ``mmwsss/.mim``.
+    """Ship ``configs/``, ``tools/`` and ``model-index.yml`` inside the
+    package as ``mmwsss/.mim``.
 
     This is how OpenMMLab packages make ``_base_ = ['mmwsss::...']`` and
     ``mim train mmwsss CONFIG`` work from outside a clone: mmengine and mim
