@@ -1,7 +1,7 @@
 """Benchmark: offline fusion (stage 5, ``select``), against the bare I/O.
 
     python benchmarks/bench_fuse.py [--num-images 10582] [--small 1000] \\
-        [--workers 1] [--repeats 1] [--out-json result.json]
+        [--workers 0] [--repeats 1] [--out-json result.json]
 
 Generates ``--num-images`` VOC-sized (500x375) inputs (a palette
 pseudo-label with a 255 band, a grey saliency map, image-level labels with
@@ -78,8 +78,9 @@ def main(argv=None):
                         'train_aug)')
     parser.add_argument('--small', type=int, default=1000,
                         help='the smaller run for the RSS check')
-    parser.add_argument('--workers', type=int, default=1,
-                        help='--nproc of the tool (default 1: one process)')
+    parser.add_argument('--workers', type=int, default=0,
+                        help='--nproc of the tool (default 0: the work in '
+                        'the tool\'s own process)')
     parser.add_argument('--repeats', type=int, default=1,
                         help='alternate bare/tool runs this many times and '
                         'keep the fastest of each')
