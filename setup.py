@@ -1,5 +1,9 @@
 """Install mmwsss, an OpenMMLab plugin for weakly supervised semantic segmentation."""
+import os
 import os.path as osp
+import platform
+import shutil
+import sys
 from importlib import metadata
 
 from setuptools import find_packages, setup
@@ -30,6 +34,44 @@ def get_version():
     return ns['__version__']
 
 
+def add_mim_extension():
+    """Ship ``configs/``, ``tools/`` and ``model-index.yml`` inside the
+    package as ``mmwsss/.mim``.
+
+    This is how OpenMMLab packages make ``_base_ = ['mmwsss::...']`` and
+    ``mim train mmwsss CONFIG`` work from outside a clone: mmengine and mim
+    look for ``<installed mmwsss>/.mim/configs`` and ``.mim/tools``. An
+    editable install (``pip install -e .``) links the folders, so edits in
+    the clone show at once; a regular install or a wheel copies them.
+    """
+    if 'develop' in sys.argv or 'editable_wheel' in sys.argv:
+        mode = 'copy' if platform.system() == 'Windows' else 'symlink'
+    elif any(cmd in sys.argv for cmd in ('sdist', 'bdist_wheel', 'build',
+                                          'install')):
+        mode = 'copy'
+    else:
+        return
+    repo_path = osp.dirname(osp.abspath(__file__))
+    mim_path = osp.join(repo_path, 'mmwsss', '.mim')
+    os.makedirs(mim_path, exist_ok=True)
+    for name in ('configs', 'tools', 'model-index.yml'):
+        src_path = osp.join(repo_path, name)
+        tar_path = osp.join(mim_path, name)
+        if osp.islink(tar_path) or osp.isfile(tar_path):
+            os.remove(tar_path)
+        elif osp.isdir(tar_path):
+            shutil.rmtree(tar_path)
+        if mode == 'symlink':
+            os.symlink(osp.relpath(src_path, mim_path), tar_path)
+        elif osp.isfile(src_path):
+            shutil.copyfile(src_path, tar_path)
+        else:
+            shutil.copytree(
+                src_path, tar_path,
+                ignore=shutil.ignore_patterns('__pycache__', '*.pyc'))
+
+
+add_mim_extension()
 setup(
     name='mmwsss',
     version=get_version(),
@@ -44,6 +86,7 @@ setup(
     read_requirements('runtime.txt'),
     extras_require=dict(tests=read_requirements('tests.txt'),
                         crf=['pydensecrf2']),
+    include_package_data=True,
     license='Apache License 2.0',
     zip_safe=False,
 )

@@ -2,6 +2,7 @@
 project's tools as a user would (a subprocess with the venv's python)."""
 import os
 import os.path as osp
+import shutil
 import subprocess
 import sys
 
@@ -48,3 +49,26 @@ def toy_root(tmp_path_factory):
     run_tool('tools/make_toy_data.py', '--out', out, '--seed', 0,
              '--num-images', TOY_NUM_IMAGES, '--size', TOY_SIZE)
     return str(out)
+
+
+@pytest.fixture(scope='session')
+def installed_mmwsss(tmp_path_factory):
+    """mmwsss installed as a user would (``pip install .``, no
+    dependencies), from a copy of the tracked files so that the build does
+    not touch this checkout: returns the folder to put on PYTHONPATH."""
+    tmp = tmp_path_factory.mktemp('install')
+    src, target = tmp / 'src', tmp / 'site'
+    files = subprocess.run(['git', 'ls-files', '-z'], cwd=REPO, check=True,
+                           capture_output=True).stdout.decode().split('\0')
+    for rel in filter(None, files):
+        if osp.isfile(osp.join(REPO, rel)):
+            os.makedirs(osp.dirname(src / rel), exist_ok=True)
+            shutil.copy2(osp.join(REPO, rel), src / rel)
+    proc = subprocess.run(
+        [sys.executable, '-m', 'pip', 'install', '--no-deps',
+         '--no-build-isolation', '--no-compile', '--target', str(target),
+         str(src)], capture_output=True, text=True, timeout=300)
+    if proc.returncode != 0:
+        raise AssertionError(f'pip install failed:\n{proc.stdout[-3000:]}\n'
+                             f'{proc.stderr[-3000:]}')
+    return str(target)

@@ -10,6 +10,7 @@ import pytest
 import torch
 from conftest import run_tool
 
+from mmwsss.evaluation.functional.seg_metrics import PRED_IGNORE_POLICIES
 from mmwsss.evaluation.functional import (confusion_matrix,
                                           scores_from_confusion)
 from mmwsss.utils.io import TOY_CLASSES, save_cam_npz, save_label_png
@@ -120,6 +121,76 @@ def test_confusion_metrics_hand_computed(policy):
     for key in ('Acc', 'Acc_class', 'mIoU', 'fwIoU'):
         assert scores[key] == pytest.approx(HAND[policy][key]), key
     np.testing.assert_allclose(scores['IoU'], HAND[policy]['IoU'])
+
+
+def _reference_confusion(gt, pred, num_classes, policy):
+    """The confusion matrix re-stated pixel by pixel (np.add.at)."""
+    cm = np.zeros((num_classes, num_classes + 1), np.int64)
+    g, p = gt.reshape(-1).astype(int), pred.reshape(-1).astype(int)
+    keep = g != 255
+    if policy == 'ignore':
+        keep &= p != 255
+    g, p = g[keep], p[keep]
+    p = np.where(p == 255, 0 if policy == 'background' else num_classes, p)
+    np.add.at(cm, (g, p), 1)
+    return cm
+
+
+def _blob_pair(rng, h, w, num_classes):
+    """Piecewise-constant maps (label-map-like: long runs), GT 255 band,
+    some predicted 255."""
+    yy, xx = np.mgrid[:h, :w]
+    gt = np.zeros((h, w), np.uint8)
+    pred = np.zeros((h, w), np.uint8)
+    for _ in range(3):
+        c = rng.integers(1, num_classes)
+        cy, cx, r = rng.uniform(0, h), rng.uniform(0, w), rng.uniform(1, h + 3)
+        d = np.hypot(yy - cy, xx - cx) / r
+        gt[d < 1] = c
+        gt[(d >= 1) & (d < 1.1)] = 255
+        pred[np.hypot(yy - cy - 2, xx - cx + 1) / r < 1.05] = c
+    pred[:, -2:] = 255
+    return gt, pred
+
+
+@pytest.mark.parametrize('policy', PRED_IGNORE_POLICIES)
+def test_uint8_confusion_matches_pixel_count(policy):
+    # uint8 maps take the run-length path (label-map-like) or the bincount
+    # path (noise); both must give the pixel-by-pixel matrix exactly,
+    # including sizes that are not a multiple of 8 and runs that cross
+    # rows
+    rng = np.random.default_rng(0)
+    shapes = [(1, 1), (1, 2), (3, 3), (2, 8), (7, 9), (60, 61), (375, 500)]
+    for h, w in shapes:
+        for num_classes in (3, 21):
+            blob = _blob_pair(rng, h, w, num_classes)
+            noise = tuple(rng.choice(np.r_[np.arange(num_classes), 255],
+                                     (h, w)).astype(np.uint8)
+                          for _ in range(2))
+            for gt, pred in (blob, noise):
+                got = confusion_matrix(gt, pred, num_classes,
+                                       pred_ignore=policy)
+                ref = _reference_confusion(gt, pred, num_classes, policy)
+                assert got.dtype == np.int64
+                np.testing.assert_array_equal(got, ref)
+                # the general (non-uint8) path agrees too
+                np.testing.assert_array_equal(confusion_matrix(
+                    gt.astype(np.int32), pred.astype(np.int32), num_classes,
+                    pred_ignore=policy), ref)
+
+
+def test_uint8_confusion_range_errors():
+    gt = np.zeros((40, 40), np.uint8)
+    pred = np.zeros((40, 40), np.uint8)
+    gt[5:9, 5:9] = 7
+    with pytest.raises(ValueError, match='gt holds class 7 outside'):
+        confusion_matrix(gt, pred, 3)
+    gt[5:9, 5:9] = 255          # ignored gt: its prediction is not checked
+    pred[5:9, 5:9] = 9
+    assert confusion_matrix(gt, pred, 3).sum() == 40 * 40 - 16
+    pred[20, 20] = 9
+    with pytest.raises(ValueError, match='prediction holds class 9 outside'):
+        confusion_matrix(gt, pred, 3)
 
 
 def test_confusion_matrix_errors():

@@ -65,8 +65,10 @@ def check_forward_backward(model, size=(96, 96), with_edge=True):
     model.train()
     x = torch.randn(2, 3, *size)
     feats = model.extract_feat(x)
-    # neck: 4 stages at strides 4..32 (+ edge features and logit)
-    assert len(feats) == (6 if with_edge else 4)
+    # neck: 4 stages at strides 4..32, edge features and logit by name
+    assert len(feats) == 4
+    assert (feats.edge_feat is not None) == with_edge
+    assert (feats.edge_logit is not None) == with_edge
     for i in range(4):
         assert feats[i].shape[2:] == (size[0] // 2**(i + 2),
                                       size[1] // 2**(i + 2))
@@ -112,14 +114,66 @@ def test_tiny_swin_forward_backward_shapes():
 
 
 def test_without_edge_branch():
-    model = build(toy_model_cfg(**{
-        'neck.with_edge': False,
-        'decode_head.edge_feat_index': None,
-        'decode_head.edge_channels': None,
-        'decode_head.edge_logit_index': None,
-        'decode_head.loss_edge': None}))
+    # the ablation is one switch: the head follows the neck
+    model = build(toy_model_cfg(**{'neck.with_edge': False}))
     assert not hasattr(model.neck.r4, 'edge_pred')
+    assert model.decode_head.edge_channels is None
+    assert model.decode_head.loss_edge is None
+    assert [f.conv.in_channels for f in model.decode_head.fuses] == \
+        [2 * model.decode_head.channels] * 3
     check_forward_backward(model, with_edge=False)
+
+
+def test_head_takes_edge_width_from_neck():
+    cfg = toy_model_cfg()
+    model = build(cfg)
+    width = cfg.neck.edge_channels
+    assert model.decode_head.edge_channels == width
+    assert [f.conv.in_channels for f in model.decode_head.fuses] == \
+        [2 * model.decode_head.channels + width] * 3
+    with pytest.raises(ValueError, match='does not match the neck'):
+        build(toy_model_cfg(**{'decode_head.edge_channels': width + 1}))
+
+
+def test_edge_outputs_by_name_give_the_index_based_numbers():
+    """The decoder reads the neck's edge outputs by name and computes what
+    the index-based wiring computed (neck tuple ``(s1..s4, edge features,
+    edge logit)``, ``edge_feat_index=4``, ``edge_logit_index=5``): same
+    parameter names, so an old checkpoint loads, and same outputs."""
+    import torch.nn.functional as F
+    from mmseg.models.utils import resize
+    torch.manual_seed(0)
+    model = build(toy_model_cfg()).eval()
+    state = model.state_dict()
+    model.load_state_dict(state, strict=True)
+    head = model.decode_head
+    x = torch.randn(1, 3, 64, 64)
+    with torch.no_grad():
+        feats = model.extract_feat(x)
+        main, sides, edge = head.forward_all(feats)
+        # the old wiring, re-stated on a plain 6-tuple
+        old = tuple(feats) + (feats.edge_feat, feats.edge_logit)
+        lat = [m(old[i]) for m, i in zip(head.laterals, head.in_index)]
+        d = head.patm_stages[3](lat[3])
+        for lvl in (2, 1, 0):
+            up = head.tconvs[lvl](d)
+            if up.shape[2:] != lat[lvl].shape[2:]:
+                up = resize(up, size=lat[lvl].shape[2:], mode='bilinear')
+            e = old[4]
+            if e.shape[2:] != up.shape[2:]:
+                e = F.adaptive_avg_pool2d(e, up.shape[2:])
+            d = head.patm_stages[lvl](head.fuses[lvl](
+                torch.cat([lat[lvl], up, e], 1)))
+        ref = head.cls_seg(d)
+    assert torch.equal(main, ref)
+    assert edge is old[5]
+
+
+def test_head_with_edge_refuses_inputs_without_edge():
+    model = build(toy_model_cfg())
+    feats = tuple(model.extract_feat(torch.randn(1, 3, 64, 64)))
+    with pytest.raises(ValueError, match='carry none'):
+        model.decode_head.forward_all(feats)
 
 
 def test_resnet_backbone_plugs_in():
@@ -127,11 +181,6 @@ def test_resnet_backbone_plugs_in():
     from mmseg.models.backbones import ResNetV1c
     assert isinstance(model.backbone, ResNetV1c)
     check_forward_backward(model, size=(64, 96))
-
-
-def test_edge_loss_without_edge_branch_is_refused():
-    with pytest.raises(ValueError, match='edge_logit_index'):
-        build(toy_model_cfg(**{'decode_head.edge_logit_index': None}))
 
 
 def test_patm_block():

@@ -8,6 +8,7 @@ import importlib.util
 import json
 import os
 import os.path as osp
+import sys
 
 import cv2
 import numpy as np
@@ -15,8 +16,13 @@ import pytest
 from PIL import Image
 
 from conftest import REPO, TOY_NUM_IMAGES, TOY_SIZE, VOC_REAL_MINI
-from mmwsss.datasets.toy import (CLASS_NAMES, band_kernel_size,
-                                 boundary_band, render_scene, scene_rng)
+from mmwsss.datasets.toy_metainfo import TOY_CLASSES as META_CLASSES
+from mmwsss.datasets.toy_metainfo import TOY_PALETTE
+
+# the generator lives beside its tool (tools/toy_data/), outside the package
+sys.path.insert(0, osp.join(REPO, 'tools'))
+from toy_data import (CLASS_NAMES, band_kernel_size,  # noqa: E402
+                      boundary_band, render_scene, scene_rng)
 from mmwsss.utils import (TOY_CLASSES, VOC_PALETTE, labels_from_mask,
                           load_cls_labels, load_label_png, read_image_list)
 
@@ -169,6 +175,17 @@ def test_masks_are_voc_palette_pngs(toy_root):
             x0, y0, x1, y1 = o['bbox']
             near[max(0, y0 - k):y1 + k, max(0, x0 - k):x1 + k] = True
         assert not ((mask == 255) & ~near).any(), f'{i}: stray 255'
+
+
+def test_toy_metainfo_matches_the_written_data(toy_root):
+    # the package's one toy metainfo names the generator's classes, in the
+    # order of the label values, with the colours the masks are drawn in
+    assert META_CLASSES == TOY_CLASSES == ('background',) + CLASS_NAMES
+    assert _meta(toy_root)['classes'] == list(META_CLASSES)
+    png = Image.open(osp.join(_voc(toy_root), 'SegmentationClassAug',
+                              _lists(toy_root)['val'][0] + '.png'))
+    pal = np.array(png.getpalette()[:3 * len(TOY_PALETTE)]).reshape(-1, 3)
+    np.testing.assert_array_equal(pal, np.array(TOY_PALETTE))
 
 
 def test_band_width_scales_with_size():

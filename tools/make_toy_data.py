@@ -5,7 +5,7 @@ Example::
     python tools/make_toy_data.py --out data/toy --seed 0 \
         --num-images 300 --size 160
 
-Same arguments => byte-identical files. See mmwsss/datasets/toy.
+Same arguments => byte-identical files. See tools/toy_data/.
 """
 import argparse
 import time
@@ -28,7 +28,7 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    from mmwsss.datasets.toy import generate_toy_dataset
+    from toy_data import generate_toy_dataset  # tools/toy_data/
     start = time.time()
     meta = generate_toy_dataset(
         args.out, seed=args.seed, num_images=args.num_images,

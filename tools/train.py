@@ -15,6 +15,7 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 import mmwsss.mm_components  # noqa: F401  (registers components, compat fixes)
+from mmwsss.config_scope import register_config_scope
 from mmwsss.utils import adapt_config, close_dist
 
 
@@ -51,6 +52,7 @@ def parse_args():
 
 
 def build_config(args):
+    register_config_scope()  # resolve mmwsss::<config> in _base_
     cfg = Config.fromfile(args.config)
     cfg.launcher = args.launcher
     if args.cfg_options is not None:

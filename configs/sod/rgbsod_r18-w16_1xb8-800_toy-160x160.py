@@ -34,7 +34,6 @@ model = dict(
     decode_head=dict(
         in_channels=[32, 32, 32, 32],
         channels=32,
-        edge_channels=16,
         dropout_ratio=0.0,
         loss_decode=dict(type='StructureLoss', kernel_size=15)))
 

@@ -46,9 +46,8 @@ model = dict(
         channels=128,
         num_blocks=1,
         mlp_ratio=2.0,
-        edge_feat_index=4,
-        edge_channels=64,
-        edge_logit_index=5,
+        # edge features / logit come from the neck by name; their width and
+        # whether there are any follow model.neck (edge_channels, with_edge)
         num_classes=2,
         out_channels=1,
         threshold=0.5,
@@ -58,6 +57,7 @@ model = dict(
         side_loss_weights=(0.5, 0.25, 0.125),
         loss_decode=dict(type='StructureLoss', kernel_size=31,
                          loss_weight=1.0),
+        # used only while model.neck.with_edge (the ablation switch)
         loss_edge=dict(type='EdgeBCELoss', balanced=True, loss_weight=1.0)),
     train_cfg=dict(),
     test_cfg=dict(mode='whole'))

@@ -35,6 +35,10 @@ def confusion_matrix(gt, pred, num_classes=21, ignore_index=255,
     if pred_ignore not in PRED_IGNORE_POLICIES:
         raise ValueError(f'pred_ignore must be one of {PRED_IGNORE_POLICIES},'
                          f' got {pred_ignore!r}')
+    if (gt.dtype == np.uint8 and pred.dtype == np.uint8
+            and num_classes <= ignore_index):
+        return _confusion_uint8(gt, pred, num_classes, ignore_index,
+                                pred_ignore)
     gt = gt.reshape(-1).astype(np.int64)
     pred = pred.reshape(-1).astype(np.int64)
     keep = gt != ignore_index
@@ -57,6 +61,79 @@ def confusion_matrix(gt, pred, num_classes=21, ignore_index=255,
     cm = np.bincount(index, minlength=num_classes * (num_classes + 1))
     cm = cm.reshape(num_classes, num_classes + 1)
     return cm
+
+
+def _confusion_uint8(gt, pred, num_classes, ignore_index, pred_ignore):
+    """:func:`confusion_matrix` of two uint8 maps: the same matrix, with
+    every pixel touched by a few uint8 passes only.
+
+    The pixels are counted per run of one (gt, pred) pair
+    (:func:`_pair_runs`); the policy and the range checks then work on
+    those runs instead of on every pixel. Needs ``num_classes <=
+    ignore_index`` (no class is the ignore value).
+    """
+    gt_val, pred_val, counts = _pair_runs(gt.reshape(-1), pred.reshape(-1))
+    keep = gt_val != ignore_index
+    if pred_ignore == 'ignore':
+        keep &= pred_val != ignore_index
+    gt_val, pred_val, counts = gt_val[keep], pred_val[keep], counts[keep]
+    if gt_val.size and gt_val.max() >= num_classes:
+        raise ValueError(f'gt holds class {gt_val.max()} outside 0..'
+                         f'{num_classes - 1} (and != {ignore_index})')
+    is_ignore = pred_val == ignore_index
+    valid = pred_val[~is_ignore]
+    if valid.size and valid.max() >= num_classes:
+        raise ValueError(f'prediction holds class {valid.max()} '
+                         f'outside 0..{num_classes - 1}')
+    column = pred_val.astype(np.intp)
+    column[is_ignore] = 0 if pred_ignore == 'background' else num_classes
+    index = gt_val.astype(np.intp) * (num_classes + 1)
+    index += column
+    cm = np.bincount(index, weights=counts,
+                     minlength=num_classes * (num_classes + 1))
+    # float64 sums of integers below 2**53: exact
+    return cm.astype(np.int64).reshape(num_classes, num_classes + 1)
+
+
+def _pair_runs(gt, pred):
+    """Runs of one (gt, pred) pair in two flat uint8 arrays:
+    ``(gt values, pred values, lengths)`` (uint8, uint8, intp), one entry
+    per run (a pair may occur in several runs).
+
+    Label maps are piecewise constant, so the flat arrays are long runs of
+    the same pair: the run starts are found with uint8 comparisons (scanned
+    8 pixels per 64-bit word), and each run is then counted once with its
+    length. Counting every pixel (``np.bincount``) is slow on such data
+    (each increment waits for the previous one to the same bin) and needs a
+    64-bit index per pixel; it is used only for maps with short runs
+    (noise), where it is the faster way.
+    """
+    n = gt.size
+    if n == 0:
+        empty = np.zeros(0, np.uint8)
+        return empty, empty, np.zeros(0, np.intp)
+    words = -(-(n - 1) // 8)
+    change = np.empty(words * 8, bool)
+    change[n - 1:] = False
+    np.not_equal(gt[1:], gt[:-1], out=change[:n - 1])
+    change[:n - 1] |= pred[1:] != pred[:-1]
+    hot = np.flatnonzero(change.view(np.uint64) != 0)  # words with a change
+    if hot.size * 8 > n // 4:
+        index = gt.astype(np.uint16)
+        index <<= 8
+        index |= pred
+        counts = np.bincount(index, minlength=65536)
+        pairs = np.flatnonzero(counts)
+        return ((pairs >> 8).astype(np.uint8),
+                (pairs & 255).astype(np.uint8), counts[pairs])
+    bit = np.flatnonzero(change.reshape(words, 8)[hot])
+    starts = np.empty(bit.size + 1, np.intp)
+    starts[0] = 0
+    np.left_shift(hot[bit >> 3], 3, out=starts[1:])
+    starts[1:] += bit & 7
+    starts[1:] += 1                      # a run starts after each change
+    lengths = np.diff(starts, append=n)
+    return gt[starts], pred[starts], lengths
 
 
 def scores_from_confusion(cm):

@@ -17,7 +17,8 @@ class PATMHead(BaseDecodeHead):
     Level 4 (the coarsest input) goes through PATM blocks; each finer level
     ``i`` takes the transposed-conv (k=2, s=2) upsampling of level ``i+1``,
     concatenates it with its own input (and, at the levels of
-    ``edge_levels``, with the neck's edge features resized to that level),
+    ``edge_levels``, with the neck's edge features, ``inputs.edge_feat``,
+    resized to that level),
     fuses with a 1x1 conv and applies PATM blocks. A
     1x1 classifier on every level gives side outputs; the level-1 one
     (``conv_seg``) is the saliency logit, resized to the input size by
@@ -27,7 +28,8 @@ class PATMHead(BaseDecodeHead):
     Losses (``loss``): ``loss_decode`` (e.g. ``StructureLoss``) on the main
     output and, weighted by ``side_loss_weights`` (levels 2, 3, 4), on the
     side outputs; ``loss_edge`` (e.g. ``EdgeBCELoss``) between the neck's
-    edge logit and ``gt_edge_map`` (``GenerateEdgeTarget``);
+    edge logit (``inputs.edge_logit``) and ``gt_edge_map``
+    (``GenerateEdgeTarget``);
     ``loss_region`` (e.g. ``RegionConsistencyLoss``, off by default) on the
     main output and ``gt_region_map`` (``GenerateRegionMap``).
 
@@ -37,15 +39,18 @@ class PATMHead(BaseDecodeHead):
         in_index (Sequence[int]): the 4 inputs, fine to coarse.
         num_blocks (int): PATM blocks per level.
         mlp_ratio (float), kernel_size (int), drop_path (float): PATM blocks.
-        edge_feat_index (int, optional): index of the neck's edge features;
-            ``edge_channels`` their width.
+        edge_channels (int, optional): width of the neck's edge features;
+            ``None``: no edge branch (the edge inputs and ``loss_edge`` are
+            not used). ``SODEncoderDecoder`` sets it from the neck
+            (``EdgeAwareNeck.with_edge`` / ``edge_channels``), so configs
+            leave it out.
         edge_levels (Sequence[int]): decoder levels (0 = finest .. 2) that
             concatenate the edge features. Default (0, 1, 2).
-        edge_logit_index (int, optional): index of the neck's edge logit,
-            supervised by ``loss_edge``.
         side_loss_weights (Sequence[float]): weights of the level 2-4 side
             losses.
-        loss_edge (dict, optional), loss_region (dict, optional): losses.
+        loss_edge (dict, optional): loss on the edge logit; built only
+            with the edge branch.
+        loss_region (dict, optional): region loss on the main output.
         **kwargs: ``BaseDecodeHead`` arguments (``num_classes=2``,
             ``out_channels=1``, ``threshold``, ``norm_cfg``, ...).
     """
@@ -58,10 +63,8 @@ class PATMHead(BaseDecodeHead):
                  mlp_ratio=2.0,
                  kernel_size=7,
                  drop_path=0.0,
-                 edge_feat_index=None,
                  edge_channels=None,
                  edge_levels=(0, 1, 2),
-                 edge_logit_index=None,
                  side_loss_weights=(0.5, 0.25, 0.125),
                  loss_edge=None,
                  loss_region=None,
@@ -74,15 +77,12 @@ class PATMHead(BaseDecodeHead):
                              f'{self.in_channels}')
         if len(side_loss_weights) != 3:
             raise ValueError('side_loss_weights: one weight per level 2-4')
-        if (edge_feat_index is None) != (edge_channels is None):
-            raise ValueError('give edge_feat_index and edge_channels together')
         if not set(edge_levels) <= {0, 1, 2}:
             raise ValueError(f'edge_levels must be within (0, 1, 2), got '
                              f'{edge_levels}')
-        self.edge_feat_index = edge_feat_index
-        self.edge_levels = (tuple(edge_levels)
-                            if edge_feat_index is not None else ())
-        self.edge_logit_index = edge_logit_index
+        self.with_edge = edge_channels is not None
+        self.edge_channels = edge_channels
+        self.edge_levels = tuple(edge_levels) if self.with_edge else ()
         self.side_loss_weights = tuple(side_loss_weights)
         norm_cfg = self.norm_cfg or dict(type='BN')
         conv_kw = dict(conv_cfg=self.conv_cfg, norm_cfg=self.norm_cfg,
@@ -106,15 +106,28 @@ class PATMHead(BaseDecodeHead):
             ]) for _ in range(4))
         self.side_segs = nn.ModuleList(
             nn.Conv2d(channels, self.out_channels, 1) for _ in range(3))
-        self.loss_edge = MODELS.build(loss_edge) if loss_edge else None
+        self.loss_edge = (MODELS.build(loss_edge)
+                          if loss_edge and self.with_edge else None)
         self.loss_region = MODELS.build(loss_region) if loss_region else None
-        if self.loss_edge is not None and edge_logit_index is None:
-            raise ValueError('loss_edge needs edge_logit_index (the neck '
-                             'must predict an edge map, with_edge=True)')
 
     def forward_all(self, inputs):
         """``(main logits, [side logits of levels 2, 3, 4], edge logit or
-        None)``; logits at the resolution of their level."""
+        None)``; logits at the resolution of their level.
+
+        ``inputs``: the neck's outputs, a tuple of stages that carries the
+        edge outputs by name (``EdgeAwareOutputs``: ``edge_feat``,
+        ``edge_logit``) when the head has the edge branch.
+        """
+        edge_feat = edge = None
+        if self.with_edge:
+            edge_feat = getattr(inputs, 'edge_feat', None)
+            edge = getattr(inputs, 'edge_logit', None)
+            if edge_feat is None:
+                raise ValueError(
+                    f'{type(self).__name__} was built for edge features '
+                    f'(edge_channels={self.edge_channels}) but its inputs '
+                    'carry none: use EdgeAwareNeck with with_edge=True, or '
+                    'build the head with edge_channels=None')
         feats = [lat(f) for lat, f in zip(self.laterals,
                                           self._transform_inputs(inputs))]
         d = self.patm_stages[3](feats[3])
@@ -127,11 +140,8 @@ class PATMHead(BaseDecodeHead):
                             align_corners=self.align_corners)
             parts = [feats[lvl], up]
             if lvl in self.edge_levels:
-                parts.append(self._edge_at(inputs[self.edge_feat_index],
-                                           up.shape[2:]))
+                parts.append(self._edge_at(edge_feat, up.shape[2:]))
             d = self.patm_stages[lvl](self.fuses[lvl](torch.cat(parts, 1)))
-        edge = (inputs[self.edge_logit_index]
-                if self.edge_logit_index is not None else None)
         return self.cls_seg(d), sides, edge
 
     def _edge_at(self, edge_feat, size):

@@ -1,2 +1,2 @@
 
-from .edge_aware_neck import EdgeAwareNeck  # noqa: F401
+from .edge_aware_neck import EdgeAwareNeck, EdgeAwareOutputs  # noqa: F401

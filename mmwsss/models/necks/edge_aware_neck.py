@@ -8,6 +8,29 @@ from mmseg.models.utils import resize
 from mmseg.registry import MODELS
 
 
+class EdgeAwareOutputs(tuple):
+    """What :class:`EdgeAwareNeck` hands to the decoder, by name.
+
+    A tuple of the four refined stages (fine to coarse, so a decode head's
+    ``in_index`` selects them as usual) that also carries the edge branch's
+    outputs as attributes:
+
+    * ``edge_feat``: edge features, ``(N, edge_channels, H/4, W/4)``, or
+      ``None`` without the edge branch;
+    * ``edge_logit``: edge logit, ``(N, 1, H/4, W/4)``, or ``None``.
+    """
+
+    def __new__(cls, stages, edge_feat=None, edge_logit=None):
+        self = super().__new__(cls, stages)
+        self.edge_feat = edge_feat
+        self.edge_logit = edge_logit
+        return self
+
+    @property
+    def with_edge(self):
+        return self.edge_feat is not None
+
+
 class EdgeAwareModule(nn.Module):
     """R1-R3: reduce a stage to ``channels`` and amplify its boundaries.
 
@@ -88,12 +111,14 @@ class EdgeAwareNeck(BaseModule):
     detail gated by stage-4 semantics. Works with any 4-stage backbone
     (Swin, ResNet, ...) given its ``in_channels``.
 
-    Outputs, a tuple: the four refined stages (``channels`` each, strides of
-    the input stages), then, when ``with_edge``, the edge features
-    (``edge_channels``, stage-1 size) and the edge logit (1 channel,
-    stage-1 size). With ``with_edge=False`` R4 is a plain edge-aware module
-    and only the four stages are returned (the ablation without the edge
-    branch).
+    Outputs, an :class:`EdgeAwareOutputs`: the four refined stages
+    (``channels`` each, strides of the input stages) as a tuple, and, by
+    name, ``edge_feat`` (``edge_channels``, stage-1 size) and ``edge_logit``
+    (1 channel, stage-1 size). With ``with_edge=False`` R4 is a plain
+    edge-aware module and both are ``None``: the ablation without the edge
+    branch is this one switch (``model.neck.with_edge=False``);
+    :class:`~mmwsss.models.segmentors.SODEncoderDecoder` builds the decode
+    head to match.
 
     Args:
         in_channels (Sequence[int]): channels of the 4 backbone stages.
@@ -112,6 +137,7 @@ class EdgeAwareNeck(BaseModule):
         self.in_channels = list(in_channels)
         self.channels = channels
         self.with_edge = with_edge
+        self.edge_channels = edge_channels if with_edge else None
         kw = dict(conv_cfg=conv_cfg, norm_cfg=norm_cfg, act_cfg=act_cfg)
         self.r_modules = nn.ModuleList(
             EdgeAwareModule(c, channels, **kw) for c in in_channels[:3])
@@ -127,6 +153,6 @@ class EdgeAwareNeck(BaseModule):
                              'set the backbone to output its 4 stages')
         outs = [r(x) for r, x in zip(self.r_modules, inputs[:3])]
         if not self.with_edge:
-            return tuple(outs + [self.r4(inputs[3])])
+            return EdgeAwareOutputs(outs + [self.r4(inputs[3])])
         high, edge_feat, edge_logit = self.r4(inputs[3], inputs[0])
-        return tuple(outs + [high, edge_feat, edge_logit])
+        return EdgeAwareOutputs(outs + [high], edge_feat, edge_logit)

@@ -1,0 +1,130 @@
+"""Benchmark: evaluating label maps, against the bare decode of the files.
+
+    python benchmarks/bench_eval.py [--num-images 10582] [--small 1000] \\
+        [--repeats 1] [--out-json result.json]
+
+Generates ``--num-images`` VOC-sized (500x375) palette PNG pairs (a
+pseudo-label and its ground truth, ``voc_like_data.py``) in a temporary
+folder, then runs, each as a whole fresh process (start-up included, one
+process, no workers), on the same files:
+
+* **bare**: this file with ``--bare``: Python, numpy and PIL decode the
+  prediction and the ground truth of every id of the split list
+  (``np.asarray(Image.open(path))``), nothing else;
+* **tool**: ``tools/eval_labels.py`` (``eval_pseudo_labels.py`` before the
+  stage renaming) on the same split: the same
+  decoding plus the checks, one confusion matrix over the split and the
+  scores (``--out-json``).
+
+Prints the wall-time ratio tool / bare and the peak RSS of both (on the
+first ``--small`` images and on all of them: it must not grow with the
+number of images). The target (issue 10): ratio <= 1.2 and peak RSS <=
+200 MB. Nothing is asserted.
+"""
+import argparse
+import json
+import os.path as osp
+import sys
+import tempfile
+import time
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+
+
+def stage_tool(*names):
+    """The first of ``tools/<name>`` that exists (the tool's name, then
+    its name before the stage renaming)."""
+    for name in names:
+        path = osp.join(REPO, 'tools', name)
+        if osp.isfile(path):
+            return path
+    raise FileNotFoundError(f'none of tools/{names} exists')
+
+
+def bare(voc, split):
+    """The reference: decode the prediction and the ground truth."""
+    import numpy as np
+    from PIL import Image
+    with open(osp.join(voc, 'ImageSets', 'Segmentation', split + '.txt')) as f:
+        ids = [line.strip() for line in f if line.strip()]
+    pixels = 0
+    for img_id in ids:
+        pred = np.asarray(Image.open(osp.join(voc, 'pseudo', img_id + '.png')))
+        gt = np.asarray(Image.open(osp.join(voc, 'SegmentationClassAug',
+                                            img_id + '.png')))
+        pixels += pred.size + gt.size
+    print(json.dumps(dict(num_images=len(ids), pixels=pixels)))
+
+
+def tool_cmd(voc, split, out_json):
+    return [sys.executable,
+            stage_tool('eval_labels.py', 'eval_pseudo_labels.py'),
+            '--pred-dir', osp.join(voc, 'pseudo'), '--data-root', voc,
+            '--split', split, '--classes', 'voc', '--out-json', out_json]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--bare', nargs=2, metavar=('VOC', 'SPLIT'),
+                        help=argparse.SUPPRESS)
+    parser.add_argument('--num-images', type=int, default=10582,
+                        help='pairs to generate (default 10582, VOC '
+                        'train_aug)')
+    parser.add_argument('--small', type=int, default=1000,
+                        help='the smaller run for the RSS check')
+    parser.add_argument('--repeats', type=int, default=1,
+                        help='alternate bare/tool runs this many times and '
+                        'keep the fastest of each')
+    parser.add_argument('--gen-workers', type=int, default=2)
+    parser.add_argument('--tmp-dir', default=None)
+    parser.add_argument('--out-json', default=None)
+    args = parser.parse_args(argv)
+    if args.bare:
+        return bare(*args.bare)
+    from voc_like_data import generate, measure, tool_env, write_split
+    env = tool_env(REPO)
+    with tempfile.TemporaryDirectory(dir=args.tmp_dir) as tmp:
+        t = time.perf_counter()
+        voc, ids = generate(tmp, args.num_images, workers=args.gen_workers)
+        small = min(args.small, len(ids))
+        write_split(voc, 'small', ids[:small])
+        print(f'generated {len(ids)} pairs of 500x375 in '
+              f'{time.perf_counter() - t:.1f} s')
+        bare_runs, tool_runs = [], []
+        for _ in range(args.repeats):
+            bare_runs.append(measure([sys.executable, osp.abspath(__file__),
+                                      '--bare', voc, 'all'], env))
+            tool_runs.append(measure(tool_cmd(voc, 'all', osp.join(
+                tmp, 'scores.json')), env))
+        tool_small = measure(tool_cmd(voc, 'small', osp.join(
+            tmp, 'scores_small.json')), env)
+        with open(osp.join(tmp, 'scores.json')) as f:
+            scores = json.load(f)
+    b = min(r['wall_s'] for r in bare_runs)
+    t = min(r['wall_s'] for r in tool_runs)
+    result = dict(
+        num_images=len(ids), size=[500, 375], repeats=args.repeats,
+        bare_wall_s=b, tool_wall_s=t, ratio=t / b,
+        bare_ms_per_image=1000 * b / len(ids),
+        tool_ms_per_image=1000 * t / len(ids),
+        tool_peak_rss_mb={str(small): tool_small['peak_rss_mb'],
+                          str(len(ids)): tool_runs[0]['peak_rss_mb']},
+        bare_peak_rss_mb=bare_runs[0]['peak_rss_mb'],
+        mIoU=scores['mIoU'])
+    print(f'bare decode (pred + gt): {b:.2f} s '
+          f'({result["bare_ms_per_image"]:.2f} ms/image)\n'
+          f'eval tool:               {t:.2f} s '
+          f'({result["tool_ms_per_image"]:.2f} ms/image)\n'
+          f'ratio tool/bare: {t / b:.2f}  (target <= 1.2)\n'
+          f'peak RSS of the tool: {tool_small["peak_rss_mb"]:.0f} MB for '
+          f'{small} images, {tool_runs[0]["peak_rss_mb"]:.0f} MB for '
+          f'{len(ids)} (target <= 200 MB, flat); bare: '
+          f'{bare_runs[0]["peak_rss_mb"]:.0f} MB')
+    if args.out_json:
+        with open(args.out_json, 'w') as f:
+            json.dump(result, f, indent=2)
+    return result
+
+
+if __name__ == '__main__':
+    main()
