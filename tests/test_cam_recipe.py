@@ -10,7 +10,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-import mmwsss  # noqa: F401
+import mmwsss.mm_components  # noqa: F401  (registers components, compat fixes)
 from conftest import REPO
 from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper

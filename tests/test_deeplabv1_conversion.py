@@ -6,7 +6,7 @@ import os.path as osp
 import pytest
 import torch
 
-import mmwsss  # noqa: F401
+import mmwsss.mm_components  # noqa: F401  (registers components, compat fixes)
 from conftest import REPO
 from mmengine.config import Config
 from mmengine.registry import init_default_scope

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import torch
 
+import mmwsss.mm_components  # noqa: F401  (registers components, compat fixes)
 from mmwsss.cam import dense_crf_refine
 
 NEEDS_CRF = 'pydensecrf2 not installed: pip install -e ".[crf]"'

@@ -5,7 +5,7 @@ import os.path as osp
 
 import pytest
 
-import mmwsss  # noqa: F401
+import mmwsss.mm_components  # noqa: F401  (registers components, compat fixes)
 from conftest import REPO
 from mmengine.config import Config
 

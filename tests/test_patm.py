@@ -6,6 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+import mmwsss.mm_components  # noqa: F401,I001  (compat fixes before mmseg)
 from mmwsss.models.utils import PATM, PATMBlock
 
 

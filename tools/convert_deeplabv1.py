@@ -14,6 +14,7 @@ import tempfile
 
 import torch
 
+import mmwsss.mm_components  # noqa: F401  (compat fixes before mmseg)
 from mmwsss.models.backbones.deeplabv1_key_mapping import \
     convert_deeplabv1_state_dict
 
