@@ -1,0 +1,69 @@
+# Stage 3 (expand) on the procedural toy data, CPU, ~2 minutes on 2 cores:
+# the relation network of irn_r50_1xb32-3e_voc12aug-512x512.py on a narrow
+# ResNet-18 (16 stem/base channels, widths 16-128), trained end to end from
+# scratch (no ImageNet weights offline, so the backbone cannot be frozen as
+# IRN's is), AdamW, whole 160 px images (mild rescale, flip), pairs within
+# radius 10 at stride 4 (40 px).
+#
+#   python tools/train.py configs/irn/irn_r18-w16_1xb8-20e_toy-160x160.py \
+#     --cfg-options train_dataloader.dataset.data_root=<toy>/VOC2012 \
+#       train_dataloader.dataset.data_prefix.seg_map_path=<relation labels>
+_base_ = ['./irn_r50_1xb32-3e_voc12aug-512x512.py']
+
+data_root = 'data/toy/VOC2012'
+classes = ('background', 'ball', 'box', 'star', 'train', 'bottle', 'chair')
+img_size = 160
+crop_size = (img_size, img_size)
+
+model = dict(
+    data_preprocessor=dict(size=crop_size),
+    backbone=dict(
+        _delete_=True,
+        type='ResNet',
+        depth=18,
+        stem_channels=16,
+        base_channels=16,
+        num_stages=4,
+        out_indices=(0, 1, 2, 3),
+        strides=(1, 2, 2, 1),
+        dilations=(1, 1, 1, 1),
+        norm_cfg=dict(type='BN', requires_grad=True),
+        norm_eval=False,
+        style='pytorch',
+        init_cfg=[
+            dict(type='Kaiming', layer=['Conv2d']),
+            dict(type='Constant', val=1, layer=['_BatchNorm'])
+        ]),
+    decode_head=dict(in_channels=[16, 32, 64, 128], channels=16))
+
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations'),
+    dict(type='RandomResize', scale=crop_size, ratio_range=(0.8, 1.2),
+         keep_ratio=True),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='RandomCrop', crop_size=crop_size),
+    dict(type='PackSegInputs')
+]
+train_dataloader = dict(
+    batch_size=8,
+    num_workers=1,
+    dataset=dict(
+        metainfo=dict(classes=classes),
+        data_root=data_root,
+        pipeline=train_pipeline))
+
+max_epochs = 20
+optim_wrapper = dict(
+    _delete_=True,
+    type='OptimWrapper',
+    optimizer=dict(type='AdamW', lr=4e-3, weight_decay=1e-4))
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=20),
+    dict(type='PolyLR', power=0.9, eta_min=0.0, by_epoch=True, begin=0,
+         end=max_epochs, convert_to_iter_based=True)
+]
+train_cfg = dict(max_epochs=max_epochs)
+default_hooks = dict(
+    logger=dict(interval=10),
+    checkpoint=dict(interval=max_epochs))
