@@ -11,8 +11,9 @@
 # IRN's "10x" learning rate belongs to its displacement branch (instance
 # segmentation), which this semantic-only stage does not build; with the
 # backbone frozen the boundary branch is the only trained part, at 0.1.
-# IRN's PolyOptimizer passes weight decay in SGD's momentum slot (so it
-# trains with momentum 1e-4 and no decay); here: momentum 0, decay 1e-4.
+# IRN's PolyOptimizer passes its weight decay in SGD's momentum slot (its
+# momentum is 1e-4, i.e. none; the parameter groups carry the decay 1e-4):
+# here momentum 0, weight decay 1e-4, as the CAM configs.
 #
 #   python tools/train.py configs/irn/irn_r50_1xb32-3e_voc12aug-512x512.py \
 #     --cfg-options train_dataloader.dataset.data_root=<.../VOC2012> \
