@@ -195,3 +195,22 @@ def test_expand_cams_background_threshold():
     empty = expand_cams(np.zeros(0, np.int64), np.zeros((0, 32, 32)), edge,
                         RandomWalkSettings())
     assert (empty == 0).all()
+
+
+def test_path_affinity_gradient_matches_amax():
+    # the training path (gather at the argmax cell) gives the gradient of
+    # the plain max over the path (no ties in random maps)
+    torch.manual_seed(0)
+    edge = torch.rand(2, 9, 11, requires_grad=True)
+    weights = torch.rand(2, len(search_paths(4)[0]), 9, 11)
+    (path_affinity(edge, 4) * weights).sum().backward()
+    got = edge.grad.clone()
+    edge.grad = None
+    _, paths = search_paths(4)
+    padded = torch.nn.functional.pad(edge, (3, 3, 0, 3), value=1.0)
+    ref = torch.stack([
+        1 - torch.stack([padded[:, cy:cy + 9, 3 + cx:3 + cx + 11]
+                         for cy, cx in p], 1).amax(1) for p in paths
+    ], 1)
+    (ref * weights).sum().backward()
+    torch.testing.assert_close(got, edge.grad)

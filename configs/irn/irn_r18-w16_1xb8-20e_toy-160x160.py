@@ -1,13 +1,19 @@
 # Stage 3 (expand) on the procedural toy data, CPU, ~2 minutes on 2 cores:
-# the relation network of irn_r50_1xb32-3e_voc12aug-512x512.py on a narrow
-# ResNet-18 (16 stem/base channels, widths 16-128), trained end to end from
-# scratch (no ImageNet weights offline, so the backbone cannot be frozen as
-# IRN's is), AdamW, whole 160 px images (mild rescale, flip), pairs within
-# radius 10 at stride 4 (40 px).
+# the relation network of irn_r50_1xb32-3e_voc12aug-512x512.py on the toy
+# classifier's backbone (configs/cam/cam_r18-w16-s16_1xb8-60e_toy-160x160.py:
+# a narrow ResNet-18, widths 16-128, layer4 dilated). There are no ImageNet
+# weights offline, so the backbone is initialised from the stage-1
+# checkpoint and frozen, as IRN freezes its (ImageNet) backbone; only the
+# boundary head trains (AdamW). Whole 160 px images (mild rescale, flip),
+# pairs within radius 10 at stride 4 (40 px).
 #
 #   python tools/train.py configs/irn/irn_r18-w16_1xb8-20e_toy-160x160.py \
 #     --cfg-options train_dataloader.dataset.data_root=<toy>/VOC2012 \
-#       train_dataloader.dataset.data_prefix.seg_map_path=<relation labels>
+#       train_dataloader.dataset.data_prefix.seg_map_path=<relation labels> \
+#       model.backbone.init_cfg.checkpoint=<stage-1 checkpoint>
+#
+# (`model.backbone.init_cfg=None` trains from scratch instead: set
+# `model.backbone.frozen_stages=-1 model.backbone.norm_eval=False` then.)
 _base_ = ['./irn_r50_1xb32-3e_voc12aug-512x512.py']
 
 data_root = 'data/toy/VOC2012'
@@ -26,14 +32,15 @@ model = dict(
         num_stages=4,
         out_indices=(0, 1, 2, 3),
         strides=(1, 2, 2, 1),
-        dilations=(1, 1, 1, 1),
-        norm_cfg=dict(type='BN', requires_grad=True),
-        norm_eval=False,
+        dilations=(1, 1, 1, 2),
+        frozen_stages=4,
+        norm_cfg=dict(type='BN', requires_grad=False),
+        norm_eval=True,
         style='pytorch',
-        init_cfg=[
-            dict(type='Kaiming', layer=['Conv2d']),
-            dict(type='Constant', val=1, layer=['_BatchNorm'])
-        ]),
+        init_cfg=dict(
+            type='Pretrained',
+            checkpoint='work/toy/classify/epoch_60.pth',
+            prefix='backbone.')),
     decode_head=dict(in_channels=[16, 32, 64, 128], channels=16))
 
 train_pipeline = [

@@ -46,16 +46,60 @@ def search_paths(radius):
     return [f[0] for f in found], [f[1] for f in found]
 
 
-def _shift_views(edge, cells, radius):
-    """B x U x H x W: ``edge`` (B x H x W) read at ``(y + cy, x + cx)`` for
-    every cell, 1 outside the map."""
+def _padded(edge, radius):
+    """``edge`` (B x H x W) padded with 1 below and on both sides, so that
+    every path cell of every pixel lies inside: B x (H + r - 1) x
+    (W + 2 (r - 1))."""
+    pad = radius - 1
+    return F.pad(edge, (pad, pad, 0, pad), mode='constant', value=1.0)
+
+
+def _path_max(edge, radius, with_where=False):
+    """Max of ``edge`` (B x H x W) over each offset's path: B x D x H x W,
+    and with ``with_where`` the flat index (into the padded map) of the
+    cell holding it."""
     height, width = edge.shape[-2:]
     pad = radius - 1
-    padded = F.pad(edge, (pad, pad, 0, pad), mode='constant', value=1.0)
-    return torch.stack([
+    padded = _padded(edge, radius)
+    wp = padded.shape[-1]
+    offsets, paths = search_paths(radius)
+    cells = sorted({c for p in paths for c in p})
+    where = {c: i for i, c in enumerate(cells)}
+    views = torch.stack([
         padded[:, cy:cy + height, pad + cx:pad + cx + width]
         for cy, cx in cells
-    ], dim=1)
+    ], dim=1)                                            # B x U x H x W
+    values, flat = [], []
+    start = 0
+    while start < len(paths):
+        length = len(paths[start])
+        stop = start
+        while stop < len(paths) and len(paths[stop]) == length:
+            stop += 1
+        group = paths[start:stop]
+        idx = [[where[c] for c in p] for p in group]
+        val = views[:, [p[0] for p in idx]]
+        if with_where:
+            cell_off = torch.tensor([[cy * wp + cx for cy, cx in p]
+                                     for p in group], device=edge.device)
+            off = cell_off[:, 0].view(1, -1, 1, 1).expand_as(val)
+        for k in range(1, length):
+            nxt = views[:, [p[k] for p in idx]]
+            if with_where:
+                off = torch.where(nxt > val,
+                                  cell_off[:, k].view(1, -1, 1, 1), off)
+            val = torch.maximum(val, nxt)
+        if with_where:
+            flat.append(off)
+        values.append(val)
+        start = stop
+    values = torch.cat(values, dim=1)
+    if not with_where:
+        return values
+    ys = torch.arange(height, device=edge.device).view(-1, 1)
+    xs = torch.arange(width, device=edge.device).view(1, -1)
+    base = ys * wp + pad + xs                            # H x W
+    return values, torch.cat(flat, dim=1) + base
 
 
 def path_affinity(edge, radius):
@@ -69,31 +113,22 @@ def path_affinity(edge, radius):
     Returns:
         Tensor: B x D x H x W (or D x H x W): ``aff[:, d, y, x]`` is the
         affinity of (y, x) and (y, x) + ``search_paths(radius)[0][d]``.
+        With gradients, the gradient of each affinity flows to the path
+        cell that holds the maximum (one gather, so the backward pass costs
+        one scatter of B x D x H x W values).
     """
     squeeze = edge.dim() == 2
     if squeeze:
         edge = edge[None]
     if edge.dim() != 3:
         raise ValueError(f'edge must be B x H x W, got {tuple(edge.shape)}')
-    offsets, paths = search_paths(radius)
-    cells = sorted({c for p in paths for c in p})
-    where = {c: i for i, c in enumerate(cells)}
-    views = _shift_views(edge, cells, radius)            # B x U x H x W
-    out = []
-    start = 0
-    while start < len(paths):
-        length = len(paths[start])
-        stop = start
-        while stop < len(paths) and len(paths[stop]) == length:
-            stop += 1
-        idx = torch.tensor([[where[c] for c in p] for p in paths[start:stop]],
-                           device=edge.device)
-        group = views[:, idx.reshape(-1)]
-        group = group.view(edge.shape[0], stop - start, length,
-                           *edge.shape[-2:])
-        out.append(1 - group.amax(dim=2))
-        start = stop
-    aff = torch.cat(out, dim=1)
+    if torch.is_grad_enabled() and edge.requires_grad:
+        with torch.no_grad():
+            _, where = _path_max(edge, radius, with_where=True)
+        flat = _padded(edge, radius).flatten(1)
+        aff = 1 - flat.gather(1, where.flatten(1)).view(where.shape)
+    else:
+        aff = 1 - _path_max(edge, radius)
     return aff[0] if squeeze else aff
 
 
