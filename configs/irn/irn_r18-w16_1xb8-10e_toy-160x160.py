@@ -1,4 +1,4 @@
-# Stage 3 (expand) on the procedural toy data, CPU, ~2 minutes on 2 cores:
+# Stage 3 (expand) on the procedural toy data, CPU, 2-4 minutes on 2 cores:
 # the relation network of irn_r50_1xb32-3e_voc12aug-512x512.py on the toy
 # classifier's backbone (configs/cam/cam_r18-w16-s16_1xb8-60e_toy-160x160.py:
 # a narrow ResNet-18, widths 16-128, layer4 dilated). There are no ImageNet
@@ -7,7 +7,7 @@
 # boundary head trains (AdamW). Whole 160 px images (mild rescale, flip),
 # pairs within radius 10 at stride 4 (40 px).
 #
-#   python tools/train.py configs/irn/irn_r18-w16_1xb8-20e_toy-160x160.py \
+#   python tools/train.py configs/irn/irn_r18-w16_1xb8-10e_toy-160x160.py \
 #     --cfg-options train_dataloader.dataset.data_root=<toy>/VOC2012 \
 #       train_dataloader.dataset.data_prefix.seg_map_path=<relation labels> \
 #       model.backbone.init_cfg.checkpoint=<stage-1 checkpoint>
@@ -60,7 +60,7 @@ train_dataloader = dict(
         data_root=data_root,
         pipeline=train_pipeline))
 
-max_epochs = 20
+max_epochs = 10
 optim_wrapper = dict(
     _delete_=True,
     type='OptimWrapper',
