@@ -1,5 +1,6 @@
 """Inter-pixel affinities from a class-boundary map, along the path between
-the two pixels (IRN, ``misc/indexing.py``: ``PathIndex``, ``edge_to_affinity``).
+the two pixels (IRN, ``misc/indexing.py``: ``PathIndex``,
+``edge_to_affinity``).
 
 For a pair (p, q = p + o) the affinity is ``1 - max B(c)`` over the cells c of
 the digital line from p to q (both ends included), ``B`` the boundary
