@@ -1,0 +1,71 @@
+"""Relation labels from CAMs (IRN's "inter-pixel relation" seeds). Pure numpy.
+
+IRN (Ahn et al., "Weakly Supervised Learning of Instance Segmentation with
+Inter-pixel Relations", CVPR 2019; ``step/cam_to_ir_label.py`` of its code)
+marks three kinds of pixel from an image's CAMs:
+
+* confident foreground: the argmax over {``fg_thr`` plane, CAMs} is a class
+  (its CAM exceeds ``fg_thr``, IRN 0.30; a tie goes to the plane, as with
+  IRN's ``np.argmax``) -> that class (1-based);
+* confident background: the argmax over {``bg_thr`` plane, CAMs} is the
+  plane (no CAM above ``bg_thr``, IRN 0.05) -> 0;
+* everything else -> 255 (unknown, ignored when the relation network is
+  trained).
+
+IRN smooths each of the two label maps with a dense CRF before combining
+them; here either map may be refined by any function of the score planes
+(e.g. the pixel-adaptive refinement, see :func:`mmwsss.expand.irn`), and
+:func:`combine_relation_label` applies IRN's rule to the two argmax maps.
+"""
+import numpy as np
+
+#: IRN's thresholds (``conf_fg_thres`` / ``conf_bg_thres`` in run_sample.py)
+DEFAULT_FG_THR = 0.30
+DEFAULT_BG_THR = 0.05
+IGNORE = 255
+
+
+def plane_label(keys, cams, thr):
+    """Argmax over {constant plane ``thr``, CAMs} -> uint8 labels: 0 where
+    the plane wins (ties go to the plane), ``keys[k] + 1`` where CAM k wins.
+
+    Args:
+        keys (array): K present-class indices (0-based, foreground only).
+        cams (array): K x H x W scores.
+    """
+    keys = np.asarray(keys, dtype=np.int64).reshape(-1)
+    cams = np.asarray(cams, dtype=np.float32)
+    if cams.ndim != 3 or cams.shape[0] != keys.size:
+        raise ValueError(f'cams must be K x H x W with K = {keys.size}, got '
+                         f'{cams.shape}')
+    lut = np.concatenate([[0], keys + 1]).astype(np.uint8)
+    if keys.size == 0:
+        return np.zeros(cams.shape[1:], dtype=np.uint8)
+    scores = np.concatenate(
+        [np.full((1, ) + cams.shape[1:], thr, np.float32), cams])
+    return lut[np.argmax(scores, axis=0)]
+
+
+def combine_relation_label(fg_label, bg_label):
+    """IRN's rule: a class where the high-threshold map has one, 0 where both
+    maps say background, 255 elsewhere."""
+    fg_label = np.asarray(fg_label)
+    bg_label = np.asarray(bg_label)
+    if fg_label.shape != bg_label.shape:
+        raise ValueError(f'label maps differ in shape: {fg_label.shape} vs '
+                         f'{bg_label.shape}')
+    out = fg_label.astype(np.uint8).copy()
+    out[fg_label == 0] = IGNORE
+    out[(fg_label == 0) & (bg_label == 0)] = 0
+    return out
+
+
+def relation_label(keys, cams, fg_thr=DEFAULT_FG_THR, bg_thr=DEFAULT_BG_THR):
+    """Relation label map (uint8: 0 background, c + 1 class c, 255 unknown)
+    of CAMs ``cams`` (K x H x W in [0, 1]) of the classes ``keys``, without
+    refinement."""
+    if not bg_thr <= fg_thr:
+        raise ValueError(f'bg_thr ({bg_thr}) must not exceed fg_thr '
+                         f'({fg_thr})')
+    return combine_relation_label(plane_label(keys, cams, fg_thr),
+                                  plane_label(keys, cams, bg_thr))

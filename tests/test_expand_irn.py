@@ -1,0 +1,216 @@
+"""IRN's learned expansion (stage 3): relation labels, path affinities,
+random walk, checked on hand-made arrays against re-derived references."""
+import itertools
+
+import numpy as np
+import pytest
+import torch
+
+from mmwsss.expand import (RandomWalkSettings, combine_relation_label,
+                           expand_cams, pair_labels, path_affinity, propagate,
+                           random_walk, relation_label, search_paths,
+                           transition_matrix)
+
+
+def test_relation_label_hand_made():
+    keys = np.array([2, 5])                 # classes 3 and 6 (1-based)
+    cams = np.zeros((2, 2, 4), np.float32)
+    cams[0] = [[0.9, 0.30, 0.29, 0.0], [0.06, 0.05, 0.0, 0.5]]
+    cams[1] = [[0.1, 0.00, 0.00, 0.0], [0.00, 0.00, 0.04, 0.7]]
+    # a CAM equal to a threshold ties with the plane: the plane wins (IRN's
+    # np.argmax), so 0.30 is not confident fg and 0.05 is confident bg
+    want = np.array([[3, 255, 255, 0], [255, 0, 0, 6]], np.uint8)
+    np.testing.assert_array_equal(relation_label(keys, cams, 0.30, 0.05), want)
+
+
+def test_relation_label_rules():
+    # IRN's combination: fg wins, bg only where both maps say background
+    fg = np.array([[0, 0, 4], [4, 0, 0]], np.uint8)
+    bg = np.array([[0, 4, 4], [0, 2, 0]], np.uint8)
+    want = np.array([[0, 255, 4], [4, 255, 0]], np.uint8)
+    np.testing.assert_array_equal(combine_relation_label(fg, bg), want)
+    assert (relation_label([], np.zeros((0, 3, 3)), 0.3, 0.05) == 0).all()
+    with pytest.raises(ValueError, match='bg_thr'):
+        relation_label([0], np.zeros((1, 2, 2)), 0.1, 0.2)
+    with pytest.raises(ValueError, match='K x H x W'):
+        relation_label([0, 1], np.zeros((1, 2, 2)))
+
+
+def test_search_paths_match_irn_rule():
+    offsets, paths = search_paths(5)
+    # IRN's half plane: 4 on the row, 30 below (x^2 + y^2 < 25, y > 0)
+    assert len(offsets) == 4 + sum(1 for y in range(1, 5)
+                                   for x in range(-4, 5) if x * x + y * y < 25)
+    assert len(set(offsets)) == len(offsets)
+    for (dy, dx), path in zip(offsets, paths):
+        assert path[0] == (dy, dx) and (0, 0) in path
+        if dy == 0 or dx == 0 or abs(dy) == abs(dx):     # straight lines
+            n = max(abs(dy), abs(dx)) + 1
+            assert len(path) == n if dy == 0 or dx == 0 else len(path) >= n
+
+
+def _path_affinity_reference(edge, radius):
+    """Loop re-statement: 1 - max of edge over the path cells, 1 outside."""
+    offsets, paths = search_paths(radius)
+    h, w = edge.shape
+    out = np.zeros((len(offsets), h, w))
+    for d, path in enumerate(paths):
+        for y, x in itertools.product(range(h), range(w)):
+            vals = [edge[y + cy, x + cx]
+                    if 0 <= y + cy < h and 0 <= x + cx < w else 1.0
+                    for cy, cx in path]
+            out[d, y, x] = 1 - max(vals)
+    return out
+
+
+def test_path_affinity_against_loops():
+    rng = np.random.default_rng(0)
+    edge = rng.random((7, 9)).astype(np.float32)
+    got = path_affinity(torch.from_numpy(edge), 4).numpy()
+    np.testing.assert_allclose(got, _path_affinity_reference(edge, 4),
+                               atol=1e-6)
+
+
+def test_path_affinity_across_boundary_low_within_high():
+    edge = np.full((12, 12), 0.02, np.float32)
+    edge[:, 6] = 0.95                       # a drawn vertical boundary
+    aff = path_affinity(torch.from_numpy(edge), 5).numpy()
+    offsets, _ = search_paths(5)
+    across = aff[offsets.index((0, 2)), 5, 5]      # (5,5) -> (5,7)
+    within = aff[offsets.index((0, 2)), 5, 2]      # (5,2) -> (5,4)
+    diag_across = aff[offsets.index((3, 3)), 2, 4]  # (2,4) -> (5,7)
+    assert across == pytest.approx(0.05, abs=1e-6)
+    assert diag_across == pytest.approx(0.05, abs=1e-6)
+    assert within == pytest.approx(0.98, abs=1e-6)
+    # a pair leaving the map has affinity 0
+    assert aff[offsets.index((0, 2)), 5, 11] == 0
+
+
+def test_pair_labels_hand_made():
+    label = torch.tensor([[[0, 0, 255], [3, 3, 0]]])
+    bg, fg, neg = pair_labels(label, 2)
+    offsets, _ = search_paths(2)             # (0,1), (1,-1), (1,0), (1,1)
+    d = {o: i for i, o in enumerate(offsets)}
+    assert bg[0, d[(0, 1)], 0, 0] and not neg[0, d[(0, 1)], 0, 0]
+    assert not (bg | fg | neg)[0, d[(0, 1)], 0, 1]   # with the unknown
+    assert fg[0, d[(0, 1)], 1, 0]
+    assert neg[0, d[(1, 0)], 0, 0] and neg[0, d[(1, 1)], 0, 0]
+    assert neg[0, d[(1, -1)], 0, 1]
+    assert bg[0, d[(1, 1)], 0, 1]                     # (0,1)-(1,2)
+    # the bottom row's pairs leave the map (dy > 0) except along the row
+    assert not (bg | fg | neg)[0, d[(1, 0)], 1].any()
+    # all pairs by hand: bg (0,0)-(0,1), (0,1)-(1,2); fg (1,0)-(1,1);
+    # neg (1,1)-(1,2), (0,1)-(1,0), (0,0)-(1,0), (0,1)-(1,1), (0,0)-(1,1)
+    assert (int(bg.sum()), int(fg.sum()), int(neg.sum())) == (2, 1, 5)
+
+
+def _dense_transition_irn(edge, radius, beta):
+    """IRN's dense construction (affinity_sparse2dense +
+    to_transition_matrix): symmetric A with ones on the diagonal, A^beta
+    normalised over each column; a step is ``x @ T``."""
+    offsets, _ = search_paths(radius)
+    aff = _path_affinity_reference(edge, radius)
+    h, w = edge.shape
+    n = h * w
+    a = np.eye(n)
+    for d, (dy, dx) in enumerate(offsets):
+        for y, x in itertools.product(range(h), range(w)):
+            if 0 <= y + dy < h and 0 <= x + dx < w:
+                p, q = y * w + x, (y + dy) * w + x + dx
+                a[p, q] = a[q, p] = aff[d, y, x]
+    a = a**beta
+    return a / a.sum(axis=0, keepdims=True)
+
+
+def test_one_step_equals_hand_computed_transition():
+    # 2 x 3 map, radius 2: neighbours (0,1) (1,-1) (1,0) (1,1)
+    edge = np.array([[0.0, 0.5, 0.0], [0.2, 0.0, 0.0]], np.float32)
+    x = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 0.0]], np.float32)
+    got = random_walk(torch.from_numpy(x)[None],
+                      transition_matrix(torch.from_numpy(edge), 2, 2.0),
+                      1)[0].numpy()
+    # by hand, beta = 2: w(p, q) = (1 - max edge on the path)^2
+    # pixel (0,0) has neighbours (0,1): 1 - .5, (1,0): 1 - .2,
+    # (1,1): path (0,0)(0,1)(1,0)(1,1) -> 1 - .5; plus itself
+    # x'(q) = sum_p w(p,q) x(p) / sum_p w(p,q); x is 1 at (0,0) only
+    w = {  # weights of each pixel's neighbourhood (incl. itself = 1)
+        (0, 0): [1, .25, .64, .25],
+        (0, 1): [1, .25, .25, .25, .25, .25],   # all paths touch (0,1)
+        (0, 2): [1, .25, .25, 1.0],
+        (1, 0): [1, .64, .25, .64],
+        (1, 1): [1, .64, 1.0, .25, .25, .25],
+        (1, 2): [1, .25, 1.0, 1.0],
+    }
+    to_00 = {(0, 0): 1, (0, 1): .25, (1, 0): .64, (1, 1): .25}
+    want = np.zeros((2, 3))
+    for q, ws in w.items():
+        want[q] = to_00.get(q, 0) / sum(ws)
+    np.testing.assert_allclose(got, want, atol=1e-6)
+    # and IRN's dense column-normalised matrix agrees
+    t = _dense_transition_irn(edge, 2, 2.0)
+    np.testing.assert_allclose(got.reshape(-1), x.reshape(-1) @ t, atol=1e-6)
+
+
+def test_walk_equals_irn_dense_matrix_power():
+    rng = np.random.default_rng(1)
+    edge = (rng.random((6, 7)) * 0.6).astype(np.float32)
+    cams = rng.random((2, 6, 7)).astype(np.float32)
+    got = propagate(torch.from_numpy(cams), torch.from_numpy(edge), radius=3,
+                    beta=4.0, exp_times=3).numpy()
+    t = _dense_transition_irn(edge, 3, 4.0)
+    for _ in range(3):
+        t = t @ t                                        # IRN's squaring
+    x = (cams * (1 - edge)).reshape(2, -1)
+    np.testing.assert_allclose(got.reshape(2, -1), x @ t, rtol=1e-4,
+                               atol=1e-6)
+
+
+def test_seed_inside_closed_boundary_stays_inside():
+    edge = torch.full((24, 24), 0.01)
+    edge[5, 5:17] = edge[16, 5:17] = 1.0                 # a closed square
+    edge[5:17, 5] = edge[5:17, 16] = 1.0
+    seed = torch.zeros(1, 24, 24)
+    seed[0, 10, 10] = 1.0
+    out = propagate(seed, edge, radius=5, beta=10.0, exp_times=8)[0]
+    inside = torch.zeros(24, 24, dtype=torch.bool)
+    inside[6:16, 6:16] = True
+    assert out[~inside].abs().max() < 1e-6
+    assert out[inside].min() > 0.5 * out[inside].mean()  # spread inside
+    # each step is a weighted mean: no value exceeds the seed's (1 - edge)
+    assert out.max() <= 0.99 + 1e-6
+
+
+def test_expand_cams_background_threshold():
+    # one class: a CAM blob that the walk spreads to the closed region
+    edge = torch.full((8, 8), 0.0)
+    edge[1, 1:7] = edge[6, 1:7] = edge[1:7, 1] = edge[1:7, 6] = 1.0
+    cams = np.zeros((1, 32, 32), np.float32)
+    cams[0, 14:18, 14:18] = 1.0
+    label = expand_cams(np.array([4]), cams, edge, RandomWalkSettings(),
+                        stride=4)
+    assert label.shape == (32, 32)
+    assert set(np.unique(label)) == {0, 5}
+    assert (label[10:22, 10:22] == 5).all()              # region filled
+    assert (label[:3] == 0).all() and (label[:, :3] == 0).all()
+    empty = expand_cams(np.zeros(0, np.int64), np.zeros((0, 32, 32)), edge,
+                        RandomWalkSettings())
+    assert (empty == 0).all()
+
+
+def test_path_affinity_gradient_matches_amax():
+    # the training path (gather at the argmax cell) gives the gradient of
+    # the plain max over the path (no ties in random maps)
+    torch.manual_seed(0)
+    edge = torch.rand(2, 9, 11, requires_grad=True)
+    weights = torch.rand(2, len(search_paths(4)[0]), 9, 11)
+    (path_affinity(edge, 4) * weights).sum().backward()
+    got = edge.grad.clone()
+    edge.grad = None
+    _, paths = search_paths(4)
+    padded = torch.nn.functional.pad(edge, (3, 3, 0, 3), value=1.0)
+    ref = torch.stack([
+        1 - torch.stack([padded[:, cy:cy + 9, 3 + cx:3 + cx + 11]
+                         for cy, cx in p], 1).amax(1) for p in paths
+    ], 1)
+    (ref * weights).sum().backward()
+    torch.testing.assert_close(got, edge.grad)
