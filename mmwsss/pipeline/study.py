@@ -53,9 +53,9 @@ FRACTION_STAGES = ('cam', 'expand', 'select')
 FRACTION_SCORES = ('Acc', 'Acc_class', 'mIoU', 'fwIoU')
 #: stages whose scores are already percent (mmseg / mmpretrain metrics)
 PERCENT_STAGES = ('classify', 'segment_expand', 'segment_select')
-#: saliency measures, fractions in [0, 1]
-SALIENCY_SCORES = ('MAE', 'maxF', 'maxFm', 'meanF', 'Sm', 'meanEm', 'adpEm',
-                   'maxEm', 'adpFm', 'wFm')
+#: stages whose scores are all fractions in [0, 1] (the SOD measures MAE,
+#: maxFm, meanFm, adpFm, Sm, meanEm, maxEm, adpEm)
+FRACTION_ONLY_STAGES = ('saliency', )
 #: numbers in the metrics that are bookkeeping, not results
 NOT_METRICS = ('data_time', 'time', 'step', 'num_images')
 
@@ -177,7 +177,7 @@ def metric_in_percent(stage, key, value):
         return (100.0 * value, '%') if key in FRACTION_SCORES else (value, '')
     if stage in PERCENT_STAGES:
         return value, '%'
-    if stage == 'saliency' and key in SALIENCY_SCORES:
+    if stage in FRACTION_ONLY_STAGES:
         return 100.0 * value, '%'
     return value, ''
 
