@@ -4,6 +4,7 @@ pipeline command lines, and the pipeline wiring the report reads."""
 import argparse
 import json
 import math
+import os
 import os.path as osp
 
 import pytest
@@ -46,7 +47,6 @@ def _write_reports(root):
     for seed, values in FAKE.items():
         path = osp.join(seed_work_dir(str(root), seed), 'report',
                         'report.json')
-        import os
         os.makedirs(osp.dirname(path))
         with open(path, 'w') as f:
             json.dump(_report(*values), f)
