@@ -21,13 +21,27 @@ STAGE_NAMES = ('data', 'classify', 'cam', 'expand', 'saliency', 'select',
                'segment_expand', 'segment_select')
 
 
+def _flat_options(options, prefix=''):
+    """``{'randomness': {'seed': 1}}`` -> ``{'randomness.seed': 1}``: a
+    nested section (e.g. from ``--cfg-options
+    classify.cfg_options.randomness.seed=1`` on the pipeline) as the dotted
+    keys mmengine's DictAction reads."""
+    flat = {}
+    for k, v in options.items():
+        if isinstance(v, dict):
+            flat.update(_flat_options(v, f'{prefix}{k}.'))
+        else:
+            flat[f'{prefix}{k}'] = v
+    return flat
+
+
 def _cfg_options(options):
     """dict -> ``--cfg-options k=v ...`` (values as mmengine's DictAction
-    reads them)."""
+    reads them; nested dicts as dotted keys)."""
     if not options:
         return []
     out = ['--cfg-options']
-    for k, v in options.items():
+    for k, v in _flat_options(options).items():
         if isinstance(v, (list, tuple)):
             v = '[' + ','.join(repr(x) if isinstance(x, str) else str(x)
                                for x in v) + ']'
@@ -99,6 +113,9 @@ def build_wsss_stages(cfg):
         seg_cam_dir=osp.join(W, 'segment_expand'),
         seg_fused_dir=osp.join(W, 'segment_select'),
         pred_dir=osp.join(W, 'segment_select', 'pred_samples'),
+        pred_expand_dir=osp.join(W, 'segment_expand', 'pred_samples'),
+        cam_eval=osp.join(W, 'cam_eval.json'),
+        selector_sweep=osp.join(W, 'selector_sweep.json'),
     )
     cam_split = data.get('cam_split', 'train_aug')
     eval_split = data.get('eval_split', 'train')
@@ -180,6 +197,7 @@ def build_wsss_stages(cfg):
     # 5. select: class salience, then fusion, evaluated on the GT split
     sel_cfg = _stage_config(W, 'select', cfg.get('select'))
     select_eval = osp.join(W, 'select_eval.json')
+    sweep_md = osp.join(W, 'selector_sweep.md')
     inputs = ['--data-root', voc, '--split', cam_split, '--pseudo-dir',
               p['pseudo_cam_dir'], '--sal-dir', p['sal_dir']]
     stages.append(Stage(
@@ -190,16 +208,25 @@ def build_wsss_stages(cfg):
           '--stage-config', sel_cfg],
          ['tools/eval_labels.py', '--pred-dir', p['pseudo_fused_dir'],
           '--data-root', voc, '--split', eval_split, '--out-json',
-          select_eval]],
-        outputs=[p['norms'], p['pseudo_fused_dir'], select_eval],
+          select_eval],
+         # the paper's Table 3 on the GT split: fixed alpha, alpha*, hard
+         ['tools/sweep_selector.py', '--data-root', voc, '--split',
+          eval_split, '--pseudo-dir', p['pseudo_cam_dir'], '--sal-dir',
+          p['sal_dir'], '--cam-dir', p['cam_dir'], '--norms', p['norms'],
+          '--stage-config', sel_cfg, '--out-md', sweep_md, '--out-json',
+          p['selector_sweep']]],
+        outputs=[p['norms'], p['pseudo_fused_dir'], select_eval, sweep_md,
+                 p['selector_sweep']],
         settings=dict(cfg.get('select') or {}), deps=['expand', 'saliency'],
         metrics=lambda: _read_json(select_eval)))
 
     # 6. segment: the segmenter on the expand labels and on the fused labels
     g = cfg.segment
-    for name, label_dir, work in (
-            ('segment_expand', p['pseudo_cam_dir'], p['seg_cam_dir']),
-            ('segment_select', p['pseudo_fused_dir'], p['seg_fused_dir'])):
+    for name, label_dir, work, pred_dir in (
+            ('segment_expand', p['pseudo_cam_dir'], p['seg_cam_dir'],
+             p['pred_expand_dir']),
+            ('segment_select', p['pseudo_fused_dir'], p['seg_fused_dir'],
+             p['pred_dir'])):
         opts = _with_data_root(g.get('cfg_options'), voc)
         opts['train_dataloader.dataset.data_prefix.seg_map_path'] = \
             osp.abspath(label_dir)
@@ -207,16 +234,15 @@ def build_wsss_stages(cfg):
         commands = [
             ['tools/train.py', g.config, '--work-dir', work, '--resume',
              *_cfg_options(opts)], g_test]
-        if name == 'segment_select':
-            # predictions on the GT split, for the report's picture grid
-            sample_opts = dict(opts)
-            sample_opts['test_dataloader.dataset.ann_file'] = \
-                f'ImageSets/Segmentation/{eval_split}.txt'
-            sample_opts.update(g.get('sample_cfg_options') or {})
-            commands.append(
-                ['tools/test.py', g.config, _Checkpoint(work), '--work-dir',
-                 osp.join(work, 'samples'), '--out', p['pred_dir'],
-                 *_cfg_options(sample_opts)])
+        # predictions on the GT split, for the report's picture grid
+        sample_opts = dict(opts)
+        sample_opts['test_dataloader.dataset.ann_file'] = \
+            f'ImageSets/Segmentation/{eval_split}.txt'
+        sample_opts.update(g.get('sample_cfg_options') or {})
+        commands.append(
+            ['tools/test.py', g.config, _Checkpoint(work), '--work-dir',
+             osp.join(work, 'samples'), '--out', pred_dir,
+             *_cfg_options(sample_opts)])
         stages.append(Stage(
             name, commands, outputs=[work], settings=dict(g),
             deps=['select' if name == 'segment_select' else 'expand'],

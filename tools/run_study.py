@@ -1,0 +1,63 @@
+"""Run the pipeline once per seed and report the spread of every number.
+
+    python tools/run_study.py configs/pipelines/toy_pipeline.py \
+        --seeds 0 1 2 [--work-dir work_dirs/study] [--cfg-options ...]
+
+Seed s runs tools/run_pipeline.py in <work-dir>/seed_<s> with the toy data
+seed (data.toy.seed) and the training seed (randomness.seed) of every
+trained stage set to s. Running the same command again resumes: finished
+seeds are skipped by the pipeline runner. Then <work-dir>/study.md,
+study.json and study.png hold mean ± std of every stage metric and the
+paired differences with / without the selector (see docs/study.md).
+"""
+import argparse
+import shlex
+import sys
+
+from mmengine.config import DictAction
+
+from mmwsss.pipeline.study import run_study
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('config', help='pipeline config (configs/pipelines)')
+    parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2],
+                        help='one pipeline run per seed (default: 0 1 2)')
+    parser.add_argument('--work-dir', default='work_dirs/study',
+                        help='seed_<s>/ folders and the study files')
+    parser.add_argument('--aggregate-only', action='store_true',
+                        help='run nothing: aggregate the seeds\' reports')
+    parser.add_argument('--launcher', choices=['none', 'pytorch'],
+                        default='none', help='passed to run_pipeline.py')
+    parser.add_argument('--nproc', type=int, default=1,
+                        help='passed to run_pipeline.py')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='pipeline config overrides, for every seed')
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    command = ' '.join(shlex.quote(a) for a in
+                       ['python', 'tools/run_study.py',
+                        *(sys.argv[1:] if argv is None else argv)])
+    try:
+        result = run_study(args.config, args.seeds, args.work_dir,
+                           cfg_options=args.cfg_options,
+                           launcher=args.launcher, nproc=args.nproc,
+                           aggregate_only=args.aggregate_only,
+                           command=command)
+    except (RuntimeError, FileNotFoundError, ValueError) as e:
+        print(f'\nStudy stopped: {e}', file=sys.stderr)
+        sys.exit(1)
+    for c in result['claims'].values():
+        std = '' if c['std'] is None else f' ± {c["std"]:.2f}'
+        print(f'{c["description"]}: {c["mean"]:+.2f}{std} '
+              f'(holds in every seed: '
+              f'{"yes" if c["positive_in_every_seed"] else "no"})')
+    print(f'Study written: {args.work_dir}/study.md, study.json, study.png')
+
+
+if __name__ == '__main__':
+    main()
