@@ -36,7 +36,11 @@ def tool(*args, umask=0o022):
         [sys.executable, *map(str, args)], cwd=REPO, capture_output=True,
         text=True, timeout=300, env=tool_env(dict(OMP_NUM_THREADS='1')),
         preexec_fn=lambda: os.umask(umask))
-    return proc.returncode, proc.stdout + proc.stderr
+    out = proc.stdout + proc.stderr
+    # the last line is what a user reads (shown with pytest -s)
+    print(f'[exit {proc.returncode}] {args[0]}: '
+          f'{out.strip().splitlines()[-1] if out.strip() else ""}')
+    return proc.returncode, out
 
 
 def files(folder, pattern='*'):

@@ -180,13 +180,33 @@ class SelectorInputs:
     def cams(self, img_id, shape=None):
         return load_cams(self.cam_path(img_id), shape)
 
+    def _blame_size(self, img_id, label_shape, label_path, err):
+        """Saliency map and label differ in size: name the one that is
+        not the image's size (``<data_root>/JPEGImages/<id>.jpg``)."""
+        from PIL import Image
+        img = osp.join(self.data_root or '', 'JPEGImages', f'{img_id}.jpg')
+        if osp.isfile(img):
+            with Image.open(img) as im:
+                w, h = im.size
+            if tuple(label_shape) != (h, w):
+                raise ValueError(
+                    f'{label_path or self.pseudo_path(img_id)}: pseudo-label '
+                    f'is {label_shape[1]}x{label_shape[0]} (WxH) but the '
+                    f'image {img} is {w}x{h}') from None
+        raise err
+
     def load(self, img_id, with_cams=False, label_path=None):
         """``(label, saliency, img_label, cams)`` of one id (cams ``None``
         unless ``with_cams`` and a CAM folder is set)."""
         label = self.pseudo_label(img_id, label_path)
         img_label = np.asarray(self.img_label(img_id), dtype=np.float32)
         self.check_agrees(img_id, label, img_label, label_path)
-        sal = self.saliency(img_id, label.shape)
+        try:
+            sal = self.saliency(img_id, label.shape)
+        except ValueError as e:
+            if 'saliency map is' not in str(e):
+                raise
+            self._blame_size(img_id, label.shape, label_path, e)
         cams = self.cams(img_id, label.shape) \
             if with_cams and self.cam_dir else None
         return label, sal, img_label, cams
