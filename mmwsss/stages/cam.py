@@ -6,10 +6,11 @@ protocol (:func:`mmwsss.cam.multiscale_cam`), and stored as ``keys`` (int64
 0-based class indices) + ``cams`` (float16 K x H x W in [0, 1], image size).
 Each file is written atomically and images whose file exists and decodes are
 skipped, so a killed run resumes (the folder's manifest refuses a rerun with
-other settings, :mod:`mmwsss.utils.sharding`); under torchrun every rank takes every world_size-th
-image. Each image is computed alone with a fixed number of CPU threads
-(``threads``), so the files are byte-identical whatever the number of
-processes or an interruption (oneDNN's results depend on the thread count).
+other settings, :mod:`mmwsss.utils.sharding`); under torchrun every rank
+takes every world_size-th image. Each image is computed alone with a fixed
+number of CPU threads (``threads``), so the files are byte-identical
+whatever the number of processes or an interruption (oneDNN's results
+depend on the thread count).
 """
 import dataclasses
 import os.path as osp
