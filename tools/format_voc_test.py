@@ -45,6 +45,9 @@ def parse_args(argv=None):
     p.add_argument('--device', default=None,
                    help='cuda or cpu (default: cuda when available)')
     p.add_argument('--no-tar', action='store_true',
+    p.add_argument('--overwrite', action='store_true',
+                   help='recompute the outputs of a folder made with other '
+                   'settings (default: refuse)')
                    help='write the PNGs only')
     p.add_argument('--cfg-options', nargs='+', action=DictAction,
                    help='override config settings, key=value')
@@ -63,7 +66,8 @@ def main(argv=None):
     return format_voc_test(
         args.config, args.checkpoint, args.data_root, args.out, args.split,
         args.ann_file, args.tta, args.device, not args.no_tar,
-        args.cfg_options, distributed=args.launcher != 'none')
+        args.cfg_options, distributed=args.launcher != 'none',
+        overwrite=args.overwrite)
 
 
 if __name__ == '__main__':

@@ -39,6 +39,9 @@ def parse_args(argv=None):
                    help='take the classes from the masks in --mask-dir')
     p.add_argument('--mask-dir')
     p.add_argument('--device', help='cpu / cuda (default: cuda if available)')
+    p.add_argument('--overwrite', action='store_true',
+                   help='recompute the outputs of a folder made with other '
+                   'settings (default: refuse)')
     p.add_argument('--threads', type=int,
                    help='torch CPU threads per process (default 1)')
     p.add_argument('--cfg-options', nargs='+',
@@ -71,7 +74,8 @@ def main(argv=None):
         flip=False if args.no_flip else None, cls_labels=args.cls_labels,
         labels_from_mask=args.labels_from_mask or None,
         mask_dir=args.mask_dir, device=args.device, threads=args.threads,
-        cfg_options=cfg_options, distributed=args.launcher != 'none')
+        cfg_options=cfg_options, distributed=args.launcher != 'none',
+        overwrite=args.overwrite or None)
     init_tool_dist(args.launcher)
     res = run_cam(settings)
     if res['rank'] == 0:

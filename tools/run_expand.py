@@ -33,6 +33,9 @@ def parse_args(argv=None):
     p.add_argument('--img-dir', help='image folder (default JPEGImages)')
     p.add_argument('--img-suffix')
     p.add_argument('--nproc', type=int, help='worker processes per rank')
+    p.add_argument('--overwrite', action='store_true',
+                   help='recompute the outputs of a folder made with other '
+                   'settings (default: refuse)')
     p.add_argument('--launcher', choices=['none', 'pytorch'], default='none')
     p.add_argument('--local_rank', '--local-rank', type=int, default=0)
     return p.parse_args(argv)
@@ -55,7 +58,8 @@ def main(argv=None):
         section, cam_dir=args.cam_dir, data_root=args.data_root,
         out=args.out, split=args.split, bg_thr=args.bg_thr,
         cam_eval=args.cam_eval, method=args.method, par=par,
-        img_dir=args.img_dir, img_suffix=args.img_suffix, nproc=args.nproc)
+        img_dir=args.img_dir, img_suffix=args.img_suffix, nproc=args.nproc,
+        overwrite=args.overwrite or None)
     init_tool_dist(args.launcher)
     res = run_expand(settings)
     if res['rank'] == 0:

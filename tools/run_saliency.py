@@ -26,6 +26,9 @@ def parse_args(argv=None):
                    help='average with the horizontally flipped image')
     p.add_argument('--device', default=None,
                    help='cpu or cuda (default: cuda when available)')
+    p.add_argument('--overwrite', action='store_true',
+                   help='recompute the outputs of a folder made with other '
+                   'settings (default: refuse)')
     p.add_argument('--cfg-options', nargs='+', action=DictAction,
                    help='config overrides, key=value (the same as in '
                    'training)')
@@ -43,7 +46,7 @@ def main(argv=None):
         list=args.list, out=args.out, img_suffix=args.img_suffix,
         flip=args.flip, device=args.device,
         model_cfg_options=args.cfg_options,
-        distributed=args.launcher != 'none')
+        distributed=args.launcher != 'none', overwrite=args.overwrite)
     init_tool_dist(args.launcher)
     res = run_saliency(settings)
     tag = f'[rank {res["rank"]}/{res["world_size"]}]'

@@ -1,11 +1,10 @@
 """The stage-1 classifier as a function image -> CAMs (stage cam)."""
-import os.path as osp
-
-import cv2
 import numpy as np
 import torch
 
-from .common import check_checkpoint, load_config
+from mmwsss.utils.io import read_image  # noqa: F401  (strict decode)
+
+from .common import load_checkpoint_strict, load_config
 
 
 class CAMModel:
@@ -13,7 +12,6 @@ class CAMModel:
 
     def __init__(self, config, checkpoint, device='cpu', cfg_options=None):
         from mmengine.registry import init_default_scope
-        from mmengine.runner import load_checkpoint
 
         cfg = load_config(config, cfg_options)
         init_default_scope(cfg.get('default_scope', 'mmpretrain'))
@@ -22,8 +20,7 @@ class CAMModel:
         if not hasattr(getattr(model, 'head', None), 'cam_logits'):
             raise TypeError(f'{config}: the model head must be a CAMHead '
                             f'(got {type(getattr(model, "head", None))})')
-        check_checkpoint(checkpoint)
-        load_checkpoint(model, checkpoint, map_location='cpu', logger='silent')
+        load_checkpoint_strict(model, checkpoint, config)
         self.model = model.to(device).eval()
         self.device = device
         # oneDNN runs these convolutions faster on NHWC tensors
@@ -60,14 +57,3 @@ class CAMModel:
         cams = multiscale_cam(self.cam_logits, self.prepare(bgr), keys,
                               scales=scales, flip=flip)
         return cams.cpu().numpy()
-
-
-def read_image(path):
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'image not found: {path}')
-    img = cv2.imread(path, cv2.IMREAD_COLOR)
-    if img is None:
-        raise ValueError(f'{path}: cannot decode image')
-    return img
-
-

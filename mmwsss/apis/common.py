@@ -31,3 +31,47 @@ def default_device(device=None, distributed=False):
         return (f'cuda:{int(os.environ.get("LOCAL_RANK", 0))}'
                 if distributed else 'cuda')
     return 'cpu'
+
+
+def load_checkpoint_strict(model, checkpoint, config=None):
+    """Load ``checkpoint`` into ``model`` for inference, strictly.
+
+    A file that is not a readable checkpoint, or whose weights do not match
+    the model (missing or unexpected keys, other shapes: e.g. the SOD net's
+    checkpoint given to the classifier), is an error naming the file and the
+    first offending keys, never a silently random-initialised layer.
+    Returns the loaded checkpoint dict (``meta`` etc.)."""
+    from mmengine.runner.checkpoint import _load_checkpoint
+    check_checkpoint(checkpoint)
+    if osp.getsize(checkpoint) == 0:
+        raise ValueError(f'{checkpoint}: empty file (0 bytes), not a '
+                         'checkpoint')
+    try:
+        ckpt = _load_checkpoint(checkpoint, map_location='cpu')
+    except Exception as e:  # torch.load: zip / pickle / EOF errors
+        raise ValueError(f'{checkpoint}: cannot read the checkpoint, '
+                         f'truncated or corrupt ({type(e).__name__}: '
+                         f'{str(e)[:300]})') from e
+    state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else None
+    if not isinstance(state, dict):
+        raise ValueError(f'{checkpoint}: not a checkpoint (no state_dict)')
+    state = {k[7:] if k.startswith('module.') else k: v
+             for k, v in state.items()}
+    own = model.state_dict()
+    missing = sorted(set(own) - set(state))
+    unexpected = sorted(set(state) - set(own))
+    shapes = sorted(k for k in set(own) & set(state)
+                    if hasattr(state[k], 'shape')
+                    and tuple(state[k].shape) != tuple(own[k].shape))
+    if missing or unexpected or shapes:
+        what = f'the model of {config}' if config else 'the model'
+        parts = []
+        for name, keys in (('missing', missing), ('unexpected', unexpected),
+                           ('of another shape', shapes)):
+            if keys:
+                parts.append(f'{len(keys)} {name} key(s), e.g. '
+                             + ', '.join(keys[:4]))
+        raise ValueError(f'{checkpoint} does not match {what} (another '
+                         f'model\'s checkpoint?): ' + '; '.join(parts))
+    model.load_state_dict(state, strict=True)
+    return ckpt

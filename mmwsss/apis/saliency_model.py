@@ -1,10 +1,11 @@
 """The stage-4 SOD net as a function image file -> saliency map."""
-import os.path as osp
 
 import numpy as np
 import torch
 
-from .common import check_checkpoint, load_config
+from mmwsss.utils.io import check_image_file
+
+from .common import check_checkpoint, load_checkpoint_strict, load_config
 
 #: test-pipeline steps that need a mask, removed for unlabelled images
 MASK_TRANSFORMS = ('LoadAnnotations', 'BinarizeMask', 'GenerateEdgeTarget',
@@ -18,7 +19,6 @@ def build_saliency_model(config, checkpoint, device='cpu', flip=False,
     cfg = load_config(config, cfg_options)  # first: registers, compat fixes
     from mmengine.dataset import Compose
     from mmengine.model import revert_sync_batchnorm
-    from mmengine.runner import load_checkpoint
     from mmseg.apis import init_model
 
     cfg.model.backbone.init_cfg = None  # weights come from the checkpoint
@@ -29,12 +29,12 @@ def build_saliency_model(config, checkpoint, device='cpu', flip=False,
     # strict: a checkpoint of another architecture (e.g. trained without
     # the edge branch) must not leave layers silently at random
     try:
-        ckpt = load_checkpoint(model, checkpoint, map_location='cpu',
-                               strict=True)
-    except RuntimeError as e:
-        raise ValueError(f'{checkpoint} does not match the model of {config} '
-                         f'(pass the same --cfg-options as in training): '
-                         f'{str(e)[:1500]}') from e
+        ckpt = load_checkpoint_strict(model, checkpoint, config)
+    except ValueError as e:
+        if 'does not match' not in str(e):
+            raise  # an unreadable file: not a --cfg-options problem
+        raise ValueError(f'{e} (pass the same --cfg-options as in '
+                         'training)') from e
     model.dataset_meta = ckpt.get('meta', {}).get('dataset_meta')
     model = revert_sync_batchnorm(model).to(device).eval()
     if getattr(model.decode_head, 'out_channels', None) != 1:
@@ -48,8 +48,7 @@ def build_saliency_model(config, checkpoint, device='cpu', flip=False,
 @torch.no_grad()
 def predict_saliency(model, pipeline, img_path):
     """uint8 saliency map (H x W, the image's size) of one image file."""
-    if not osp.isfile(img_path):
-        raise FileNotFoundError(f'image not found: {img_path}')
+    check_image_file(img_path)  # empty / truncated: refused by name
     try:
         data = pipeline(dict(img_path=img_path))
     except Exception as e:  # unreadable / corrupt image

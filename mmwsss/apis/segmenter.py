@@ -3,7 +3,9 @@ import copy
 
 import torch
 
-from .common import check_checkpoint, load_config
+from mmwsss.utils.io import check_image_file
+
+from .common import check_checkpoint, load_checkpoint_strict, load_config
 
 
 def init_segmenter(config, checkpoint, device='cpu', tta=False,
@@ -37,7 +39,6 @@ def build_predictor(cfg, checkpoint, device, tta=False):
     """(model, pipeline) for inference from a config and a checkpoint."""
     from mmengine.dataset import Compose
     from mmengine.registry import init_default_scope
-    from mmengine.runner import load_checkpoint
     from mmseg.registry import MODELS
     init_default_scope(cfg.get('default_scope', 'mmseg'))
     model_cfg = copy.deepcopy(cfg.model)
@@ -45,8 +46,7 @@ def build_predictor(cfg, checkpoint, device, tta=False):
     model_cfg.train_cfg = None
     # weights come from the checkpoint: skip ImageNet init_cfg downloads
     model = MODELS.build(model_cfg)
-    load_checkpoint(model, checkpoint, map_location='cpu',
-                    logger='current')
+    load_checkpoint_strict(model, checkpoint, cfg.filename)
     if tta:
         if 'tta_model' not in cfg or 'tta_pipeline' not in cfg:
             raise ValueError(f'{cfg.filename}: --tta needs `tta_model` and '
@@ -64,6 +64,7 @@ def build_predictor(cfg, checkpoint, device, tta=False):
 def predict_label(model, pipeline, img_path):
     """uint8 H x W class-index map for one image."""
     from mmengine.dataset import pseudo_collate
+    check_image_file(img_path)  # empty / truncated: refused by name
     data = pipeline(dict(img_path=img_path, seg_fields=[],
                          reduce_zero_label=False))
     with torch.no_grad():

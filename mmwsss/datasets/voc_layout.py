@@ -14,6 +14,8 @@ Every stage finds a split's files through this module:
   :func:`resolve_class_names`.
 """
 import os.path as osp
+import pickle
+import zipfile
 
 import numpy as np
 
@@ -96,9 +98,11 @@ def load_cls_labels(path):
         data = np.load(path, allow_pickle=True)
         data = data.item() if data.dtype == object and data.shape == () \
             else data
-    except (OSError, ValueError) as e:
-        raise ValueError(f'{path}: cannot read image-level labels ({e})') \
-            from e
+    except (OSError, ValueError, EOFError, pickle.UnpicklingError,
+            zipfile.BadZipFile) as e:
+        raise ValueError(f'{path}: cannot read image-level labels, the file '
+                         f'is truncated or corrupt ({type(e).__name__}: '
+                         f'{e})') from e
     if not isinstance(data, dict):
         raise ValueError(f'{path}: expected a pickled dict id -> float[C], '
                          f'got {type(data).__name__}')

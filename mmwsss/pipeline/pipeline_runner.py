@@ -4,8 +4,11 @@ Every stage is a list of commands of the per-stage tools (``tools/*.py``,
 the same code a user runs by hand) plus where its metrics are read from. The
 manifest (``<work_dir>/manifest.json``) records, per stage, a fingerprint of
 everything that determines its outputs (its settings, the content of the
-configs it uses, and the fingerprints of the stages it reads from) and
-whether it finished:
+configs it uses, the fingerprints of the stages it reads from, and its input
+data: every file or folder outside the work folder named in its commands or
+``inputs``, identified by the names, sizes and mtimes of the files under it,
+so a fixed image or label file reruns the stages that read it) and whether
+it finished:
 
 * finished with the same fingerprint -> skipped;
 * started but not finished, same fingerprint -> run again; the tools
@@ -26,6 +29,11 @@ import time
 from mmwsss.utils.io import atomic_write
 
 
+#: command flags whose value is input data (fingerprinted by its listing)
+INPUT_FLAGS = ('--data-root', '--img-dir', '--list', '--split',
+               '--cls-labels', '--gt-dir', '--mask-dir', '--ann-file')
+
+
 class LazyArg:
     """A command argument known only when the command runs (e.g. the last
     checkpoint of a training stage). ``key`` stands for it in fingerprints."""
@@ -44,6 +52,29 @@ def _sha(obj):
 
     return hashlib.sha256(json.dumps(
         obj, sort_keys=True, default=default).encode()).hexdigest()[:16]
+
+
+def data_digest(path):
+    """Cheap identity of input data: the relative names, sizes and mtimes
+    of the files under a folder (or of one file); ``'missing'`` when the
+    path does not exist."""
+    if osp.isfile(path):
+        st = os.stat(path)
+        return _sha([st.st_size, st.st_mtime_ns])
+    if not osp.isdir(path):
+        return 'missing'
+    entries = []
+    for root, dirs, files in os.walk(path):
+        dirs.sort()
+        for name in sorted(files):
+            full = osp.join(root, name)
+            try:
+                st = os.stat(full)
+            except FileNotFoundError:
+                continue
+            entries.append([osp.relpath(full, path), st.st_size,
+                            st.st_mtime_ns])
+    return _sha(entries)
 
 
 def file_digest(path):
@@ -68,10 +99,12 @@ class Stage:
         config_files (list[str]): mm config files it uses (hashed).
         metrics (callable, optional): returns the stage's metrics dict.
         torchrun (bool): launch the commands with torchrun when nproc > 1.
+        inputs (list[str]): input files / folders (fingerprinted by
+            :func:`data_digest`) besides those named in the commands.
     """
 
     def __init__(self, name, commands, outputs=(), settings=None, deps=(),
-                 config_files=(), metrics=None, torchrun=()):
+                 config_files=(), metrics=None, torchrun=(), inputs=()):
         self.name = name
         self.commands = commands
         self.outputs = list(outputs)
@@ -80,6 +113,7 @@ class Stage:
         self.config_files = list(config_files)
         self.metrics = metrics
         self.torchrun = set(torchrun)
+        self.inputs = list(inputs)
 
 
 class PipelineRunner:
@@ -93,6 +127,7 @@ class PipelineRunner:
         self.log = log
         self.manifest_path = osp.join(work_dir, 'manifest.json')
         self.manifest = self._load_manifest()
+        self._digests = {}
 
     # -- manifest ---------------------------------------------------------
     def _load_manifest(self):
@@ -115,8 +150,44 @@ class PipelineRunner:
         deps = {d: self.manifest['stages'].get(d, {}).get('fingerprint')
                 for d in stage.deps}
         configs = {c: file_digest(c) for c in stage.config_files}
+        data = {p: self._data_digest(p) for p in self.input_paths(stage)}
         return _sha(dict(settings=stage.settings, deps=deps, configs=configs,
-                         commands=stage.commands))
+                         commands=stage.commands, data=data))
+
+    def input_paths(self, stage):
+        """Input data of a stage: its ``inputs``, the values of the input
+        flags (:data:`INPUT_FLAGS`) of its commands and the ``data_root=``
+        overrides of its training configs; existing paths only, less
+        anything in the work folder or a stage's outputs (covered by the
+        fingerprints of the stages that make them)."""
+        work = osp.abspath(self.work_dir)
+        owned = [work] + [osp.abspath(o) for st in self.stages
+                          for o in st.outputs]
+        named = list(stage.inputs)
+        for command in stage.commands:
+            command = [a for a in command if not isinstance(a, LazyArg)]
+            for flag, value in zip(command, command[1:]):
+                if str(flag) in INPUT_FLAGS:
+                    named.append(str(value))
+            for arg in map(str, command):
+                key, sep, value = arg.partition('=')
+                if sep and key.endswith(('data_root', 'ann_file')):
+                    named.append(value)
+        paths = []
+        for arg in named:
+            if not osp.exists(arg):
+                continue
+            full = osp.abspath(arg)
+            if any(full == o or full.startswith(o + os.sep) for o in owned):
+                continue
+            if full not in paths:
+                paths.append(full)
+        return sorted(paths)
+
+    def _data_digest(self, path):
+        if path not in self._digests:
+            self._digests[path] = data_digest(path)
+        return self._digests[path]
 
     # -- running ----------------------------------------------------------
     def _argv(self, stage, command):
@@ -153,6 +224,7 @@ class PipelineRunner:
                 raise ValueError(f'unknown stage "{name}"; stages: {names}')
         log_dir = osp.join(self.work_dir, 'logs')
         os.makedirs(log_dir, exist_ok=True)
+        self._digests = {}
         for stage in self.stages:
             if only and stage.name not in only:
                 continue
@@ -165,8 +237,8 @@ class PipelineRunner:
                 self.log(f'[{stage.name}] resuming an interrupted run')
             else:
                 if entry:
-                    self.log(f'[{stage.name}] settings changed: rerun from '
-                             'scratch')
+                    self.log(f'[{stage.name}] settings or input data '
+                             'changed: rerun from scratch')
                 for out in stage.outputs:
                     if osp.isdir(out):
                         shutil.rmtree(out)

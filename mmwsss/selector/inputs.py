@@ -105,6 +105,8 @@ class SelectorInputs:
             self.cls_labels_file = cls_labels or osp.join(data_root,
                                                           'cls_labels.npy')
             self._cls = load_cls_labels(self.cls_labels_file)
+            if not self._cls:
+                raise ValueError(f'{self.cls_labels_file}: no labels')
             lengths = {v.size for v in self._cls.values()}
             if len(lengths) != 1:
                 raise ValueError(f'{self.cls_labels_file}: image-level labels '
@@ -144,7 +146,33 @@ class SelectorInputs:
                            f'{img_id!r}') from None
 
     def pseudo_label(self, img_id, path=None):
-        return load_label_png(path or self.pseudo_path(img_id))
+        # values outside 0..K and 255 are refused (not copied into outputs)
+        try:
+            return load_label_png(path or self.pseudo_path(img_id),
+                                  num_classes=self.num_classes + 1)
+        except ValueError as e:
+            if 'outside' not in str(e):
+                raise
+            src = 'the ground truth' if self.labels_from_gt else \
+                self.cls_labels_file
+            raise ValueError(f'{e}; the class count {self.num_classes} + '
+                             f'background comes from {src}') from None
+
+    def check_agrees(self, img_id, label, img_label, path=None):
+        """Raise naming both files when the pseudo-label holds a class
+        the image-level label lacks (a label vector of the wrong length or
+        order, or labels of another split)."""
+        present = np.unique(label)
+        present = present[(present > 0) & (present != 255)]
+        absent = [int(c) for c in present if img_label[int(c) - 1] <= 0.5]
+        if absent:
+            src = 'the ground truth' if self.labels_from_gt else \
+                self.cls_labels_file
+            raise ValueError(
+                f'{path or self.pseudo_path(img_id)}: holds class(es) '
+                f'{absent} that the image-level label of {img_id!r} in '
+                f'{src} does not (vector {img_label.astype(int).tolist()}); '
+                'wrong label file or class count?')
 
     def saliency(self, img_id, shape=None):
         return load_saliency(self.sal_path(img_id), shape)
@@ -152,12 +180,33 @@ class SelectorInputs:
     def cams(self, img_id, shape=None):
         return load_cams(self.cam_path(img_id), shape)
 
+    def _blame_size(self, img_id, label_shape, label_path, err):
+        """Saliency map and label differ in size: name the one that is
+        not the image's size (``<data_root>/JPEGImages/<id>.jpg``)."""
+        from PIL import Image
+        img = osp.join(self.data_root or '', 'JPEGImages', f'{img_id}.jpg')
+        if osp.isfile(img):
+            with Image.open(img) as im:
+                w, h = im.size
+            if tuple(label_shape) != (h, w):
+                raise ValueError(
+                    f'{label_path or self.pseudo_path(img_id)}: pseudo-label '
+                    f'is {label_shape[1]}x{label_shape[0]} (WxH) but the '
+                    f'image {img} is {w}x{h}') from None
+        raise err
+
     def load(self, img_id, with_cams=False, label_path=None):
         """``(label, saliency, img_label, cams)`` of one id (cams ``None``
         unless ``with_cams`` and a CAM folder is set)."""
         label = self.pseudo_label(img_id, label_path)
-        sal = self.saliency(img_id, label.shape)
         img_label = np.asarray(self.img_label(img_id), dtype=np.float32)
+        self.check_agrees(img_id, label, img_label, label_path)
+        try:
+            sal = self.saliency(img_id, label.shape)
+        except ValueError as e:
+            if 'saliency map is' not in str(e):
+                raise
+            self._blame_size(img_id, label.shape, label_path, e)
         cams = self.cams(img_id, label.shape) \
             if with_cams and self.cam_dir else None
         return label, sal, img_label, cams

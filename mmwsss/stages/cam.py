@@ -4,21 +4,23 @@ CAMs are made only for the classes of the image-level label
 (``<data_root>/cls_labels.npy``, or derived from the masks), with IRN's
 protocol (:func:`mmwsss.cam.multiscale_cam`), and stored as ``keys`` (int64
 0-based class indices) + ``cams`` (float16 K x H x W in [0, 1], image size).
-Each file is written atomically and images whose file exists are skipped, so
-a killed run resumes; under torchrun every rank takes every world_size-th
-image. Each image is computed alone with a fixed number of CPU threads
-(``threads``), so the files are byte-identical whatever the number of
-processes or an interruption (oneDNN's results depend on the thread count).
+Each file is written atomically and images whose file exists and decodes are
+skipped, so a killed run resumes (the folder's manifest refuses a rerun with
+other settings, :mod:`mmwsss.utils.sharding`); under torchrun every rank
+takes every world_size-th image. Each image is computed alone with a fixed
+number of CPU threads (``threads``), so the files are byte-identical
+whatever the number of processes or an interruption (oneDNN's results
+depend on the thread count).
 """
 import dataclasses
-import os
 import os.path as osp
+import sys
 import time
 from typing import Optional, Sequence
 
 from mmwsss.datasets.voc_layout import ImageLabels, read_split, root_path
 
-from .settings import StageSettings
+from .settings import StageSettings, manifest_settings
 
 
 @dataclasses.dataclass
@@ -41,6 +43,7 @@ class CamSettings(StageSettings):
     threads: int = 1
     cfg_options: Optional[dict] = None
     distributed: bool = False
+    overwrite: bool = False
 
     def validate(self):
         for key in ('config', 'checkpoint', 'data_root', 'out'):
@@ -57,9 +60,9 @@ def run_cam(settings):
     """Write the CAMs of ``settings.split``; returns a summary dict."""
     import torch
 
-    from mmwsss.apis.classifier import CAMModel, read_image
+    from mmwsss.apis.classifier import CAMModel
     from mmwsss.apis.common import default_device
-    from mmwsss.utils.io import save_cam_npz
+    from mmwsss.utils.io import read_image, save_cam_npz
     from mmwsss.utils.sharding import ShardedJob, barrier
 
     s = settings
@@ -68,8 +71,13 @@ def run_cam(settings):
     split_file, ids = read_split(s.data_root, s.split)
     img_dir = root_path(s.data_root, s.img_dir)
     out_path = lambda i: osp.join(s.out, i + '.npz')  # noqa: E731
-    job = ShardedJob(ids, lambda i: [out_path(i)])
-    os.makedirs(s.out, exist_ok=True)
+    cls_file = None if s.labels_from_mask else (
+        s.cls_labels or osp.join(s.data_root, 'cls_labels.npy'))
+    job = ShardedJob(
+        ids, lambda i: [out_path(i)], out_dir=s.out, overwrite=s.overwrite,
+        settings=manifest_settings(s, 'cam', ('checkpoint', 'cls_labels')),
+        inputs=dict(list=split_file, cls_labels=cls_file,
+                    checkpoint=s.checkpoint))
     start = time.time()
     if job.todo:
         model = CAMModel(s.config, s.checkpoint, device, s.cfg_options)
@@ -84,6 +92,10 @@ def run_cam(settings):
         def one(img_id):
             path = osp.join(img_dir, img_id + s.img_suffix)
             keys = labels.keys(img_id)
+            if not len(keys):
+                print(f'note: {img_id} has no foreground class in its '
+                      'image-level label: its CAM file is empty',
+                      file=sys.stderr)
             try:
                 cams = model(read_image(path), keys, s.scales, s.flip)
             except (ValueError, RuntimeError) as e:

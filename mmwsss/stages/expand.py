@@ -29,9 +29,9 @@ import numpy as np
 from mmwsss.cam.cam_to_label import (cam_scores_with_background,
                                      scores_to_label)
 from mmwsss.datasets.voc_layout import read_split, require_files, root_path
-from mmwsss.utils.io import load_cam_npz, save_label_png
+from mmwsss.utils.io import load_cam_npz, read_image, save_label_png
 
-from .settings import StageSettings
+from .settings import StageSettings, manifest_settings
 
 #: expansion methods
 METHODS = ('none', 'par')
@@ -61,6 +61,7 @@ class ExpandSettings(StageSettings):
     img_dir: str = 'JPEGImages'
     img_suffix: str = '.jpg'
     nproc: int = 1
+    overwrite: bool = False
 
     def validate(self):
         for key in ('cam_dir', 'data_root', 'out'):
@@ -132,17 +133,13 @@ class ExpandOne:
         self.img_dir = root_path(settings.data_root, settings.img_dir)
 
     def __call__(self, img_id):
-        import cv2
         s = self.s
         cam_path = osp.join(s.cam_dir, img_id + '.npz')
         keys, cams = load_cam_npz(cam_path)
         image = None
         if s.method == 'par':
             img_path = osp.join(self.img_dir, img_id + s.img_suffix)
-            bgr = cv2.imread(img_path, cv2.IMREAD_COLOR)
-            if bgr is None:
-                raise FileNotFoundError(f'cannot read image {img_path}')
-            image = bgr[..., ::-1]
+            image = read_image(img_path)[..., ::-1]
             if image.shape[:2] != cams.shape[1:]:
                 raise ValueError(f'{cam_path}: CAMs of size {cams.shape[1:]}'
                                  f' but the image {img_path} is '
@@ -160,7 +157,11 @@ def run_expand(settings):
     require_files(s.cam_dir, ids, '.npz', 'CAM', split_file)
     bg_thr = s.threshold()
     os.makedirs(s.out, exist_ok=True)
-    job = ShardedJob(ids, lambda i: [osp.join(s.out, i + '.png')])
+    job = ShardedJob(
+        ids, lambda i: [osp.join(s.out, i + '.png')], out_dir=s.out,
+        overwrite=s.overwrite, inputs=dict(list=split_file, cams=s.cam_dir),
+        settings=dict(manifest_settings(s, 'expand', ('cam_dir', 'cam_eval')),
+                      bg_thr=bg_thr))
     start = time.time()
     if s.nproc > 1 and s.method == 'par':
         import torch

@@ -5,8 +5,9 @@ Writes ``<out>/<id>.png``: the saliency probability of the model (sigmoid of
 the decode head) as a uint8 grey PNG (``round(255 * p)``) at the original
 image size. The image goes through the config's test pipeline (annotation
 loading and mask transforms are dropped, :mod:`mmwsss.apis.saliency_model`).
-Each map is written atomically and ids whose map exists are skipped, so a
-killed run resumes; under torchrun every rank takes its share of the list.
+Each map is written atomically and ids whose map exists and decodes are
+skipped, so a killed run resumes (the folder's manifest refuses other
+settings); under torchrun every rank takes its share of the list.
 """
 import dataclasses
 import os
@@ -15,7 +16,7 @@ from typing import Optional
 
 from mmwsss.utils.io import read_image_list, save_grey_png
 
-from .settings import StageSettings
+from .settings import StageSettings, manifest_settings
 
 
 @dataclasses.dataclass
@@ -34,6 +35,7 @@ class SaliencySettings(StageSettings):
     device: Optional[str] = None
     model_cfg_options: Optional[dict] = None
     distributed: bool = False
+    overwrite: bool = False
 
     def validate(self):
         for key in ('config', 'checkpoint', 'img_dir', 'list', 'out'):
@@ -49,7 +51,11 @@ def run_saliency(settings):
     from mmwsss.utils.sharding import ShardedJob
     s = settings
     ids = read_image_list(s.list)
-    job = ShardedJob(ids, lambda i: [osp.join(s.out, f'{i}.png')])
+    job = ShardedJob(
+        ids, lambda i: [osp.join(s.out, f'{i}.png')], out_dir=s.out,
+        overwrite=s.overwrite,
+        settings=manifest_settings(s, 'saliency', ('checkpoint', 'list')),
+        inputs=dict(list=s.list, checkpoint=s.checkpoint))
     res = dict(rank=job.rank, world_size=job.world_size, out=s.out,
                num_ids=len(job.ids), written=len(job.todo))
     if not job.todo:

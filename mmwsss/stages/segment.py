@@ -24,7 +24,7 @@ RESULTS_SUBDIR = osp.join('results', 'VOC2012', 'Segmentation',
 
 def format_voc_test(config, checkpoint, data_root, out, split='test',
                     ann_file=None, tta=False, device=None, tar=True,
-                    cfg_options=None, distributed=False):
+                    cfg_options=None, distributed=False, overwrite=False):
     """Write the predictions (and the tarball); returns the PNG folder."""
     from mmwsss.apis.common import default_device
     from mmwsss.apis.segmenter import init_segmenter, predict_label
@@ -46,7 +46,11 @@ def format_voc_test(config, checkpoint, data_root, out, split='test',
     def png(img_id):
         return osp.join(res_dir, img_id + '.png')
 
-    job = ShardedJob(ids, lambda i: [png(i)])
+    job = ShardedJob(
+        ids, lambda i: [png(i)], out_dir=res_dir, overwrite=overwrite,
+        settings=dict(stage='segment', config=osp.abspath(config), tta=tta,
+                      cfg_options=cfg_options),
+        inputs=dict(list=ann_file, checkpoint=checkpoint))
     if job.todo:
         model, pipeline = init_segmenter(config, checkpoint, device, tta,
                                          cfg_options)

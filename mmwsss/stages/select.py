@@ -46,6 +46,7 @@ from mmwsss.selector import (DEFAULT_BG_THR, DEFAULT_SAL_THR,
 from mmwsss.selector.inputs import SelectorInputs
 from mmwsss.utils.io import atomic_write, save_label_png
 from mmwsss.utils.sharding import (ShardedJob, barrier, dist_initialised,
+                                   file_identity,
                                    get_dist_info, map_images)
 
 from .settings import StageSettings
@@ -125,9 +126,8 @@ class _SalienceSample:
     def __call__(self, img_id):
         inputs = self.inputs
         try:
-            label = inputs.pseudo_label(img_id)
-            sal = inputs.saliency(img_id, label.shape)
-            return image_salience_sample(label, sal, inputs.img_label(img_id))
+            label, sal, img_label, _ = inputs.load(img_id)
+            return image_salience_sample(label, sal, img_label)
         except (ValueError, KeyError) as e:
             raise RuntimeError(f'image {img_id!r}: {e}') from e
 
@@ -268,12 +268,21 @@ def run_select(settings, log=print):
     record = dict(selector.settings, norms=selector.norms,
                   pseudo_dir=osp.abspath(s.pseudo_dir),
                   sal_dir=osp.abspath(s.sal_dir),
-                  cam_dir=osp.abspath(s.cam_dir) if s.cam_dir else None)
+                  cam_dir=osp.abspath(s.cam_dir) if s.cam_dir else None,
+                  split=osp.abspath(inputs.split_file),
+                  split_identity=file_identity(inputs.split_file),
+                  cls_labels=inputs.cls_labels_file and osp.abspath(
+                      inputs.cls_labels_file),
+                  cls_labels_identity=file_identity(inputs.cls_labels_file),
+                  labels_from_gt=bool(s.labels_from_gt),
+                  gt_dir=osp.abspath(inputs.gt_dir) if s.labels_from_gt
+                  else None)
     if rank == 0:
         check_settings(s.out, record)
     journal = f'{log_path}.rank{rank}.journal'
     fuse_one = FuseOne(inputs, selector, s.out, journal)
-    job = ShardedJob(inputs.ids, lambda i: [osp.join(s.out, f'{i}.png')])
+    job = ShardedJob(inputs.ids, lambda i: [osp.join(s.out, f'{i}.png')],
+                     out_dir=s.out)
     log(f'{selector!r}\n{len(job.ids)} images on rank {rank}, '
         f'{len(job.todo)} to fuse -> {s.out}')
     job.run(fuse_one, num_workers=s.nproc, desc='select')

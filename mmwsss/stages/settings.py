@@ -62,3 +62,23 @@ def load_section(config, section, cfg_options=None):
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
     return cfg.get(section)
+
+
+#: settings that do not change a stage's outputs (left out of the manifest)
+NOT_IN_MANIFEST = ('out', 'nproc', 'device', 'distributed', 'overwrite',
+                   'log')
+
+
+def manifest_settings(settings, stage, inputs=()):
+    """The settings recorded in an output folder's manifest
+    (:func:`mmwsss.utils.sharding.check_manifest`): all but
+    :data:`NOT_IN_MANIFEST` and the ``inputs`` (identified by content
+    there); paths made absolute."""
+    record = dict(stage=stage)
+    for key, value in settings.to_dict().items():
+        if key in NOT_IN_MANIFEST or key in inputs:
+            continue
+        if isinstance(value, str) and value and osp.exists(value):
+            value = osp.abspath(value)
+        record[key] = value
+    return record

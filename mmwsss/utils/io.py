@@ -5,13 +5,20 @@
 * label PNGs: palette (mode "P") PNGs with VOC's palette, 255 = ignore.
 * saliency PNGs: uint8 grey, 0..255.
 
-Every writer here is atomic: it writes a temporary file beside the target and
-renames it, so an interrupted job never leaves a half-written output.
+Every writer here is atomic: it writes a temporary file (``.tmp-*``) beside
+the target and renames it, so an interrupted job never leaves a half-written
+output; the file gets the usual permissions (``0666`` minus the umask).
+Every reader decodes strictly and names the file in its error: a truncated
+image, a corrupt ``.npz``, a label value outside the classes or a saliency
+map that is not 8-bit grey is refused, never silently converted.
 """
 import contextlib
 import os
 import os.path as osp
+import pickle
 import tempfile
+import zipfile
+import zlib
 
 import numpy as np
 from PIL import Image
@@ -32,15 +39,30 @@ def _voc_palette(n=256):
 VOC_PALETTE = _voc_palette()
 
 
+#: prefix of the temporary files of :func:`atomic_write`
+TMP_PREFIX = '.tmp-'
+
+
+def current_umask():
+    """The process umask (read without changing it for long)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def atomic_write(path, suffix=None):
     """Yield a temporary path in the target's folder; rename it to ``path``
-    when the block ends without error, delete it otherwise."""
+    when the block ends without error, delete it otherwise. The file gets
+    mode ``0666 & ~umask`` (``mkstemp`` alone would leave it ``0600``)."""
     folder = osp.dirname(osp.abspath(path))
     os.makedirs(folder, exist_ok=True)
     suffix = suffix if suffix is not None else osp.splitext(path)[1]
-    fd, tmp = tempfile.mkstemp(prefix='.tmp-', suffix=suffix, dir=folder)
-    os.close(fd)
+    fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, suffix=suffix, dir=folder)
+    try:
+        os.fchmod(fd, 0o666 & ~current_umask())
+    finally:
+        os.close(fd)
     try:
         yield tmp
         os.replace(tmp, path)
@@ -61,18 +83,47 @@ def save_label_png(path, label):
         img.save(tmp, format='PNG')
 
 
-def load_label_png(path):
-    """Read a label PNG (palette or grey) as a uint8 array of indices."""
+def _open_png(path, what):
+    """Fully decoded PIL image of a PNG; an error naming the file when it is
+    empty, truncated or not an image."""
     if not osp.isfile(path):
-        raise FileNotFoundError(f'label file not found: {path}')
+        raise FileNotFoundError(f'{what} file not found: {path}')
+    if osp.getsize(path) == 0:
+        raise ValueError(f'{path}: empty file (0 bytes), not a {what} PNG')
     try:
         img = Image.open(path)
-        if img.mode not in ('P', 'L'):
-            raise ValueError(f'{path}: expected a palette or grey PNG of '
-                             f'class indices, got mode {img.mode!r}')
-        return np.array(img, dtype=np.uint8)
-    except (OSError, SyntaxError) as e:
-        raise ValueError(f'{path}: cannot read label PNG ({e})') from e
+        img.load()  # decode now: a truncated file fails here
+    except (OSError, SyntaxError, ValueError, zlib.error) as e:
+        raise ValueError(f'{path}: cannot read {what} PNG, the file is '
+                         f'truncated or corrupt ({e})') from e
+    return img
+
+
+def check_label_values(label, path, num_classes, ignore_index=255):
+    """Raise naming ``path`` when ``label`` holds a value outside
+    ``0..num_classes-1`` and ``ignore_index`` (``num_classes`` counts the
+    background)."""
+    values = np.unique(label)
+    bad = values[(values >= num_classes) & (values != ignore_index)]
+    if bad.size:
+        raise ValueError(
+            f'{path}: label value(s) {bad.tolist()} outside the '
+            f'{num_classes} classes (0..{num_classes - 1}, {ignore_index} = '
+            'ignore)')
+    return label
+
+
+def load_label_png(path, num_classes=None):
+    """Read a label PNG (palette or grey) as a uint8 array of indices;
+    with ``num_classes`` (background included) check its values."""
+    img = _open_png(path, 'label')
+    if img.mode not in ('P', 'L'):
+        raise ValueError(f'{path}: expected a palette or grey PNG of '
+                         f'class indices, got mode {img.mode!r}')
+    label = np.array(img, dtype=np.uint8)
+    if num_classes is not None:
+        check_label_values(label, path, num_classes)
+    return label
 
 
 def save_grey_png(path, array):
@@ -85,14 +136,25 @@ def save_grey_png(path, array):
         Image.fromarray(array, mode='L').save(tmp, format='PNG')
 
 
-def load_grey_png(path):
-    """Read a grey PNG (saliency map) as uint8."""
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'saliency file not found: {path}')
-    try:
-        return np.array(Image.open(path).convert('L'), dtype=np.uint8)
-    except (OSError, SyntaxError) as e:
-        raise ValueError(f'{path}: cannot read PNG ({e})') from e
+def load_grey_png(path, convert=False):
+    """Read an 8-bit grey PNG (saliency map) as uint8.
+
+    Any other format (colour, palette, 16-bit, alpha) is refused, since a
+    silent conversion changes the values (a jet colour map is not its
+    luminance); ``convert=True`` converts it explicitly (16-bit maps are
+    scaled by 255/65535, others go through PIL's ``convert('L')``)."""
+    img = _open_png(path, 'saliency')
+    if img.mode == 'L':
+        return np.array(img, dtype=np.uint8)
+    if not convert:
+        raise ValueError(
+            f'{path}: saliency maps must be 8-bit grey PNGs (mode "L"), got '
+            f'mode {img.mode!r}' + (' (16-bit)' if img.mode.startswith('I')
+                                    else ''))
+    if img.mode.startswith('I'):
+        arr = np.array(img, dtype=np.float64) * (255.0 / 65535.0)
+        return np.clip(np.round(arr), 0, 255).astype(np.uint8)
+    return np.array(img.convert('L'), dtype=np.uint8)
 
 
 def save_cam_npz(path, keys, cams):
@@ -113,13 +175,74 @@ def load_cam_npz(path):
     """Load ``(keys, cams)`` written by :func:`save_cam_npz` (cams float32)."""
     if not osp.isfile(path):
         raise FileNotFoundError(f'CAM file not found: {path}')
+    if osp.getsize(path) == 0:
+        raise ValueError(f'{path}: empty file (0 bytes), not a CAM file')
     try:
         with np.load(path) as data:
             keys, cams = data['keys'], data['cams']
-    except (OSError, ValueError, KeyError) as e:
-        raise ValueError(f'{path}: not a CAM file with "keys" and "cams" '
-                         f'({e})') from e
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile,
+            zlib.error, pickle.UnpicklingError) as e:
+        raise ValueError(f'{path}: not a readable CAM file with "keys" and '
+                         f'"cams", truncated or corrupt '
+                         f'({type(e).__name__}: {e})') from e
+    if cams.ndim != 3 or keys.ndim != 1 or cams.shape[0] != keys.size:
+        raise ValueError(f'{path}: CAM file holds {keys.size} keys but cams '
+                         f'of shape {cams.shape} (expected K x H x W)')
     return keys.astype(np.int64), cams.astype(np.float32)
+
+
+def read_image(path):
+    """Decode an image file strictly as BGR uint8 (OpenCV, as the stages
+    always read images). A missing, empty, truncated or corrupt file is an
+    error naming it (OpenCV alone only prints libjpeg's warning and returns
+    a half-grey image)."""
+    import cv2
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'image not found: {path}')
+    with open(path, 'rb') as f:
+        data = f.read()
+    check_image_bytes(data, path)
+    img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    if img is None:
+        raise ValueError(f'{path}: cannot decode image (corrupt or not an '
+                         'image)')
+    return img
+
+
+def check_image_bytes(data, path):
+    """Raise naming ``path`` when an image file's bytes are empty or end
+    before the image does (a JPEG without its end marker after the last
+    scan, a PNG without ``IEND``)."""
+    if not data:
+        raise ValueError(f'{path}: empty file (0 bytes), not an image')
+    if data[:2] == b'\xff\xd8':  # JPEG
+        if data.rfind(b'\xff\xd9') < data.rfind(b'\xff\xda'):
+            raise ValueError(f'{path}: truncated JPEG (the file ends inside '
+                             'the image data, no end-of-image marker)')
+    elif data[:8] == b'\x89PNG\r\n\x1a\n':
+        if data.rfind(b'IEND') < 0:
+            raise ValueError(f'{path}: truncated PNG (no IEND chunk)')
+
+
+def check_image_file(path):
+    """:func:`check_image_bytes` of a file (for readers other than
+    :func:`read_image`, e.g. an mmcv test pipeline)."""
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'image not found: {path}')
+    with open(path, 'rb') as f:
+        check_image_bytes(f.read(), path)
+
+
+def verify_output(path):
+    """Raise ``ValueError`` naming ``path`` unless it is a readable stage
+    output (``.npz`` CAMs, ``.png`` label / saliency map, else non-empty)."""
+    ext = osp.splitext(path)[1].lower()
+    if ext == '.npz':
+        load_cam_npz(path)
+    elif ext == '.png':
+        _open_png(path, 'output')
+    elif osp.getsize(path) == 0:
+        raise ValueError(f'{path}: empty file (0 bytes)')
 
 
 def read_image_list(path):
@@ -128,7 +251,8 @@ def read_image_list(path):
     if not osp.isfile(path):
         raise FileNotFoundError(f'image list not found: {path}')
     ids = []
-    with open(path) as f:
+    # utf-8-sig: a byte-order mark (Windows editors) is not part of an id
+    with open(path, encoding='utf-8-sig') as f:
         for line in f:
             line = line.strip()
             if line:

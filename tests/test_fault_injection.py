@@ -1,0 +1,385 @@
+"""Fault injection: every bad input is refused by name, every resume is
+checked, nothing is left behind.
+
+Tiny inputs (4 toy images, a classifier with its initial weights saved as a
+checkpoint), each kind of damage applied to a copy, the real tools run as a
+user runs them. For each case: non-zero exit, a message naming the file and
+the problem, no half-written output, no temp file left, and a later good
+run byte-identical to a clean one. See docs/reliability.md.
+"""
+import glob
+import os
+import os.path as osp
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from conftest import REPO, tool_env
+from mmwsss.utils.io import (atomic_write, load_cam_npz, load_label_png,
+                             read_image, read_image_list, save_grey_png,
+                             save_label_png)
+
+TOY_CFG = 'configs/cam/cam_r18-w16-s16_1xb8-60e_toy-160x160.py'
+NUM_IDS = 4
+
+
+def tool(*args, umask=0o022):
+    """Run ``python <args>``; returns (returncode, stdout + stderr)."""
+    proc = subprocess.run(
+        [sys.executable, *map(str, args)], cwd=REPO, capture_output=True,
+        text=True, timeout=300, env=tool_env(dict(OMP_NUM_THREADS='1')),
+        preexec_fn=lambda: os.umask(umask))
+    out = proc.stdout + proc.stderr
+    # the last line is what a user reads (shown with pytest -s)
+    print(f'[exit {proc.returncode}] {args[0]}: '
+          f'{out.strip().splitlines()[-1] if out.strip() else ""}')
+    return proc.returncode, out
+
+
+def files(folder, pattern='*'):
+    return {osp.basename(p): open(p, 'rb').read()
+            for p in sorted(glob.glob(osp.join(folder, pattern)))}
+
+
+def assert_clean(folder):
+    """No temp file, and every output decodes."""
+    names = os.listdir(folder) if osp.isdir(folder) else []
+    assert not [n for n in names if n.startswith('.tmp-')], names
+    for n in names:
+        p = osp.join(folder, n)
+        if n.endswith('.npz'):
+            load_cam_npz(p)
+        elif n.endswith('.png'):
+            load_label_png(p)
+
+
+@pytest.fixture(scope='module')
+def env(toy_root, tmp_path_factory):
+    """A private copy of 4 toy images, a checkpoint, a wrong checkpoint,
+    clean reference outputs of cam, expand and select."""
+    import torch
+
+    from mmwsss.apis.common import load_config
+    work = tmp_path_factory.mktemp('faults')
+    voc = str(work / 'VOC2012')
+    src = osp.join(toy_root, 'VOC2012')
+    ids = read_image_list(osp.join(src, 'ImageSets', 'Segmentation',
+                                   'train.txt'))[:NUM_IDS]
+    for sub, ext in (('JPEGImages', '.jpg'), ('SegmentationClassAug', '.png')):
+        os.makedirs(osp.join(voc, sub))
+        for i in ids:
+            shutil.copy(osp.join(src, sub, i + ext), osp.join(voc, sub))
+    shutil.copy(osp.join(src, 'cls_labels.npy'), voc)
+    os.makedirs(osp.join(voc, 'ImageSets', 'Segmentation'))
+    split = osp.join(voc, 'ImageSets', 'Segmentation', 'mini.txt')
+    with open(split, 'w') as f:
+        f.write('\n'.join(ids) + '\n')
+    # a classifier checkpoint: the toy model's initial weights
+    from mmengine.registry import init_default_scope
+    cfg = load_config(osp.join(REPO, TOY_CFG))
+    init_default_scope('mmpretrain')
+    from mmpretrain.registry import MODELS
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model)
+    ckpt = str(work / 'cls.pth')
+    torch.save(dict(state_dict=model.state_dict(), meta={}), ckpt)
+    state = {k: v for k, v in model.state_dict().items()
+             if not k.startswith('head.')}
+    state['decode_head.conv_seg.weight'] = torch.zeros(1, 8, 1, 1)
+    wrong = str(work / 'sod.pth')
+    torch.save(dict(state_dict=state, meta={}), wrong)
+    # clean references
+    e = dict(voc=voc, ids=ids, ckpt=ckpt, wrong=wrong, work=str(work))
+    e['cam_args'] = [TOY_CFG, ckpt, '--data-root', voc, '--split', 'mini']
+    e['cams'] = str(work / 'cams_ref')
+    rc, out = tool('tools/run_cam.py', *e['cam_args'], '--out', e['cams'])
+    assert rc == 0, out
+    e['pseudo'] = str(work / 'pseudo_ref')
+    rc, out = tool('tools/run_expand.py', '--cam-dir', e['cams'],
+                   '--data-root', voc, '--split', 'mini', '--method', 'none',
+                   '--bg-thr', 0.2, '--out', e['pseudo'])
+    assert rc == 0, out
+    e['sal'] = str(work / 'sal')
+    rng = np.random.default_rng(0)
+    for i in ids:
+        h, w = load_label_png(osp.join(e['pseudo'], i + '.png')).shape
+        save_grey_png(osp.join(e['sal'], i + '.png'),
+                      rng.integers(0, 256, (h, w), dtype=np.uint8))
+    e['norms'] = str(work / 'norms.json')
+    rc, out = tool('tools/class_salience.py', *select_inputs(e),
+                   '--out', e['norms'])
+    assert rc == 0, out
+    e['fused'] = str(work / 'fused_ref')
+    rc, out = tool('tools/run_select.py', *select_inputs(e), '--norms',
+                   e['norms'], '--out', e['fused'], '--nproc', 0)
+    assert rc == 0, out
+    return e
+
+
+def select_inputs(e, pseudo=None, sal=None, cls_labels=None):
+    args = ['--data-root', e['voc'], '--split', 'mini', '--pseudo-dir',
+            pseudo or e['pseudo'], '--sal-dir', sal or e['sal']]
+    return args + (['--cls-labels', cls_labels] if cls_labels else [])
+
+
+def test_outputs_honour_the_umask(env, tmp_path):
+    for p in glob.glob(osp.join(env['cams'], '*')) + \
+            glob.glob(osp.join(env['fused'], '*')):
+        assert stat.S_IMODE(os.stat(p).st_mode) == 0o644, p
+    old = os.umask(0o027)
+    try:
+        with atomic_write(str(tmp_path / 'x.txt')) as tmp:
+            open(tmp, 'w').write('x')
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(os.stat(tmp_path / 'x.txt').st_mode) == 0o640
+
+
+def test_bad_image_then_resume_over_bad_outputs(env, tmp_path):
+    """A truncated JPEG stops the cam stage by name; the rerun after the fix
+    recomputes a truncated and an empty output of the first run, removes a
+    stale temp file and ends byte-identical to the clean run."""
+    ids, out = env['ids'], str(tmp_path / 'cams')
+    img = osp.join(env['voc'], 'JPEGImages', ids[2] + '.jpg')
+    good = open(img, 'rb').read()
+    with open(img, 'wb') as f:
+        f.write(good[:len(good) // 2])
+    rc, msg = tool('tools/run_cam.py', *env['cam_args'], '--out', out)
+    with open(img, 'wb') as f:
+        f.write(good)
+    assert rc != 0 and img in msg and 'truncated JPEG' in msg, msg
+    assert_clean(out)
+    assert sorted(os.listdir(out)) == ['.mmwsss_manifest.json'] + [
+        f'{i}.npz' for i in ids[:2]]
+    # damage left by a crash: a half file, an empty file, an old temp file
+    bad = osp.join(out, ids[0] + '.npz')
+    data = open(bad, 'rb').read()
+    open(bad, 'wb').write(data[:len(data) // 2])
+    open(osp.join(out, ids[1] + '.npz'), 'wb').close()
+    tmp = osp.join(out, '.tmp-abc123.npz')
+    open(tmp, 'wb').write(b'partial')
+    os.utime(tmp, (time.time() - 3600, ) * 2)
+    rc, msg = tool('tools/run_cam.py', *env['cam_args'], '--out', out)
+    assert rc == 0, msg
+    assert bad in msg and 'unreadable' in msg, msg
+    assert 'removed 1 temporary file' in msg, msg
+    assert files(out, '*.npz') == files(env['cams'], '*.npz')
+    assert_clean(out)
+
+
+def test_zero_byte_image(env, tmp_path):
+    img = osp.join(env['voc'], 'JPEGImages', env['ids'][1] + '.jpg')
+    good = open(img, 'rb').read()
+    open(img, 'wb').close()
+    out = str(tmp_path / 'pseudo')
+    args = ['tools/run_expand.py', '--cam-dir', env['cams'], '--data-root',
+            env['voc'], '--split', 'mini', '--method', 'par', '--bg-thr',
+            0.2, '--out', out]
+    try:
+        rc, msg = tool(*args)
+    finally:
+        open(img, 'wb').write(good)
+    assert rc != 0 and img in msg and 'empty file (0 bytes)' in msg, msg
+    assert_clean(out)
+    with pytest.raises(ValueError, match='truncated JPEG'):
+        read_image_bytes_cut(img, tmp_path)
+
+
+def read_image_bytes_cut(img, tmp_path):
+    cut = str(tmp_path / 'cut.jpg')
+    data = open(img, 'rb').read()
+    open(cut, 'wb').write(data[:-10])
+    return read_image(cut)
+
+
+def test_wrong_checkpoint(env, tmp_path):
+    out = str(tmp_path / 'cams')
+    args = [TOY_CFG, env['wrong'], '--data-root', env['voc'], '--split',
+            'mini', '--out', out]
+    rc, msg = tool('tools/run_cam.py', *args)
+    assert rc != 0 and env['wrong'] in msg and 'does not match' in msg, msg
+    assert 'missing key(s), e.g. head.' in msg and 'decode_head' in msg, msg
+    assert os.listdir(out) == []  # no output, no manifest
+    # a truncated checkpoint (in-process: the same loader)
+    from mmwsss.apis.common import load_checkpoint_strict
+    cut = str(tmp_path / 'cut.pth')
+    open(cut, 'wb').write(open(env['ckpt'], 'rb').read()[:1000])
+    with pytest.raises(ValueError, match='cut.pth: cannot read the '
+                       'checkpoint, truncated or corrupt'):
+        load_checkpoint_strict(None, cut)
+
+
+def test_stale_folder_from_other_settings(env, tmp_path):
+    out, fresh = str(tmp_path / 'pseudo'), str(tmp_path / 'fresh')
+    args = ['tools/run_expand.py', '--cam-dir', env['cams'], '--data-root',
+            env['voc'], '--split', 'mini', '--method', 'none']
+    rc, msg = tool(*args, '--bg-thr', 0.3, '--out', out)
+    assert rc == 0, msg
+    rc, msg = tool(*args, '--bg-thr', 0.2, '--out', out)
+    assert rc != 0 and out in msg and 'bg_thr: 0.3 -> 0.2' in msg, msg
+    assert '--overwrite' in msg
+    rc, msg = tool(*args, '--bg-thr', 0.2, '--out', out, '--overwrite')
+    assert rc == 0, msg
+    assert files(out, '*.png') == files(env['pseudo'], '*.png')
+    assert_clean(out)
+    # a list file with a UTF-8 byte-order mark reads as the same ids
+    bom = str(tmp_path / 'bom.txt')
+    with open(bom, 'w', encoding='utf-8-sig') as f:
+        f.write('\r\n'.join(env['ids']))
+    rc, msg = tool('tools/run_expand.py', '--cam-dir', env['cams'],
+                   '--data-root', env['voc'], '--split', bom, '--method',
+                   'none', '--bg-thr', 0.2, '--out', fresh)
+    assert rc == 0, msg
+    assert files(fresh, '*.png') == files(env['pseudo'], '*.png')
+
+
+def test_truncated_outputs_read_downstream(env, tmp_path):
+    cams = str(tmp_path / 'cams')
+    shutil.copytree(env['cams'], cams)
+    bad = osp.join(cams, env['ids'][3] + '.npz')
+    data = open(bad, 'rb').read()
+    open(bad, 'wb').write(data[:len(data) // 2])
+    out = str(tmp_path / 'pseudo')
+    rc, msg = tool('tools/run_expand.py', '--cam-dir', cams, '--data-root',
+                   env['voc'], '--split', 'mini', '--method', 'none',
+                   '--bg-thr', 0.2, '--out', out)
+    assert rc != 0 and bad in msg and 'truncated or corrupt' in msg, msg
+    assert_clean(out)
+    # a truncated pseudo-label, then a truncated label file
+    pseudo = str(tmp_path / 'p')
+    shutil.copytree(env['pseudo'], pseudo)
+    bad = osp.join(pseudo, env['ids'][0] + '.png')
+    data = open(bad, 'rb').read()
+    open(bad, 'wb').write(data[:len(data) // 2])
+    out = str(tmp_path / 'fused')
+    rc, msg = tool('tools/run_select.py', *select_inputs(env, pseudo=pseudo),
+                   '--norms', env['norms'], '--out', out, '--nproc', 0)
+    assert rc != 0 and bad in msg and 'truncated or corrupt' in msg, msg
+    assert_clean(out)
+    cls = str(tmp_path / 'cls.npy')
+    data = open(osp.join(env['voc'], 'cls_labels.npy'), 'rb').read()
+    open(cls, 'wb').write(data[:len(data) // 2])
+    rc, msg = tool('tools/class_salience.py', *select_inputs(
+        env, cls_labels=cls), '--out', str(tmp_path / 'n.json'))
+    assert rc != 0 and cls in msg and 'truncated or corrupt' in msg, msg
+    assert not osp.exists(tmp_path / 'n.json')
+
+
+@pytest.mark.parametrize('case', ['class40', 'len5', 'len20'])
+def test_out_of_range_labels(env, tmp_path, case):
+    from mmwsss.datasets.voc_layout import load_cls_labels
+    pseudo, cls = env['pseudo'], None
+    extra = []
+    if case == 'class40':
+        pseudo = str(tmp_path / 'p')
+        shutil.copytree(env['pseudo'], pseudo)
+        bad = osp.join(pseudo, env['ids'][1] + '.png')
+        label = load_label_png(bad)
+        label[0, 0] = 40
+        save_label_png(bad, label)
+        expect = [bad, 'label value(s) [40] outside the 7 classes']
+    else:
+        k = 5 if case == 'len5' else 20
+        table = {i: np.resize(np.pad(v, (0, 20)), k) for i, v in
+                 load_cls_labels(osp.join(env['voc'],
+                                          'cls_labels.npy')).items()}
+        cls = str(tmp_path / 'cls.npy')
+        np.save(cls, table, allow_pickle=True)
+        if case == 'len20':
+            extra = ['--num-classes', 6]
+            expect = [cls, 'labels hold 20 classes, expected 6']
+        else:
+            expect = [cls]
+    for cmd in (['tools/class_salience.py', *select_inputs(
+            env, pseudo=pseudo, cls_labels=cls), *extra,
+            '--out', str(tmp_path / 'n.json')],
+                ['tools/run_select.py', *select_inputs(
+                    env, pseudo=pseudo, cls_labels=cls), *extra, '--norms',
+                 env['norms'], '--out', str(tmp_path / 'f'), '--nproc', 0]):
+        rc, msg = tool(*cmd)
+        assert rc != 0 and all(x in msg for x in expect), msg
+    assert not osp.exists(tmp_path / 'n.json')
+    for p in glob.glob(str(tmp_path / 'f' / '*.png')):
+        assert load_label_png(p).max() < 7
+    assert_clean(str(tmp_path / 'f'))
+
+
+@pytest.mark.parametrize('kind', ['colour', '16bit'])
+def test_saliency_format(env, tmp_path, kind):
+    sal = str(tmp_path / 'sal')
+    shutil.copytree(env['sal'], sal)
+    bad = osp.join(sal, env['ids'][2] + '.png')
+    grey = np.array(Image.open(bad))
+    if kind == 'colour':
+        import cv2
+        Image.fromarray(cv2.applyColorMap(grey, cv2.COLORMAP_JET)).save(bad)
+    else:
+        Image.fromarray(grey.astype(np.uint16) * 257).save(bad)
+    out = str(tmp_path / 'f')
+    rc, msg = tool('tools/run_select.py', *select_inputs(env, sal=sal),
+                   '--norms', env['norms'], '--out', out, '--nproc', 0)
+    assert rc != 0 and bad in msg and 'must be 8-bit grey' in msg, msg
+    assert_clean(out)
+    from mmwsss.utils.io import load_grey_png
+    if kind == '16bit':  # the explicit conversion restores the map
+        np.testing.assert_array_equal(load_grey_png(bad, convert=True), grey)
+
+
+def test_kill_mid_run_then_resume(env, tmp_path):
+    out = str(tmp_path / 'cams')
+    proc = subprocess.Popen(
+        [sys.executable, 'tools/run_cam.py', *env['cam_args'], '--out', out],
+        cwd=REPO, env=tool_env(dict(OMP_NUM_THREADS='1')),
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None and \
+            not glob.glob(osp.join(out, '*.npz')):
+        time.sleep(0.02)
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert_clean_or_temps = [n for n in os.listdir(out)
+                             if not n.startswith('.tmp-')]
+    for n in assert_clean_or_temps:
+        if n.endswith('.npz'):
+            load_cam_npz(osp.join(out, n))  # what exists is whole
+    rc, msg = tool('tools/run_cam.py', *env['cam_args'], '--out', out)
+    assert rc == 0, msg
+    assert files(out, '*.npz') == files(env['cams'], '*.npz')
+    assert_clean(out)
+
+
+def test_pipeline_reruns_what_reads_a_fixed_image(tmp_path):
+    """The stage fingerprints hold the input data: a changed image reruns
+    the stage naming its folder and the stages after it, not the others."""
+    from mmwsss.pipeline import PipelineRunner, Stage
+    data = tmp_path / 'data'
+    (data / 'JPEGImages').mkdir(parents=True)
+    (data / 'JPEGImages' / 'a.jpg').write_bytes(b'x' * 10)
+    journal = str(tmp_path / 'journal.txt')
+    append = ('import sys; open(sys.argv[1], "a").write(sys.argv[2] + '
+              '"\\n")')
+    work = str(tmp_path / 'work')
+    stages = [
+        Stage('cam', [['-c', append, journal, 'cam', '--data-root',
+                       str(data)]], outputs=[osp.join(work, 'cams')]),
+        Stage('expand', [['-c', append, journal, 'expand']],
+              outputs=[osp.join(work, 'pseudo')], deps=['cam']),
+        Stage('saliency', [['-c', append, journal, 'saliency']],
+              outputs=[osp.join(work, 'sal')]),
+    ]
+    PipelineRunner(work, stages, log=lambda *_: None).run()
+    PipelineRunner(work, stages, log=lambda *_: None).run()
+    assert open(journal).read().split() == ['cam', 'expand', 'saliency']
+    (data / 'JPEGImages' / 'a.jpg').write_bytes(b'y' * 12)  # fixed image
+    PipelineRunner(work, stages, log=lambda *_: None).run()
+    assert open(journal).read().split() == [
+        'cam', 'expand', 'saliency', 'cam', 'expand']
