@@ -145,5 +145,11 @@ def test_irn_expand_stage_through_the_pipeline(toy_root, tmp_path):
     assert np.isclose(manifest['metrics']['mIoU'], np.nanmean(iou),
                       atol=1e-6)
 
+    report = json.load(open(work / 'report' / 'report.json'))
+    assert report['stages']['expand']['metrics']['method'] == 'irn'
+    page = open(work / 'report' / 'index.html').read()
+    assert '<td>expand (irn)</td><td>done</td><td>Acc ' in page
+    assert f'mIoU {100 * manifest["metrics"]["mIoU"]:.2f} %' in page
+
     proc = run_tool(*args, timeout=300)
     assert '[expand] up to date, skipped' in proc.stdout + proc.stderr

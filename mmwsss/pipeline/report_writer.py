@@ -463,6 +463,8 @@ class ReportWriter:
                     shown.append(f'{k} {v:.2f} %')
                 else:
                     shown.append(f'{k} {v:.3g}')
+            if isinstance(metrics.get('method'), str):  # expand: irn, par
+                name = f'{name} ({metrics["method"]})'
             rows.append(f'<tr><td>{html.escape(name)}</td><td>'
                         f'{html.escape(str(entry.get("status")))}</td><td>'
                         f'{html.escape(", ".join(shown)) or "–"}</td></tr>')

@@ -214,7 +214,9 @@ def build_wsss_stages(cfg):
         'expand', commands,
         outputs=[*e_outputs, p['pseudo_cam_dir'], expand_eval],
         settings=dict(e), deps=['cam'] + (['classify'] if e_configs else []),
-        config_files=e_configs, metrics=lambda: _read_json(expand_eval),
+        config_files=e_configs,
+        metrics=lambda: dict(_read_json(expand_eval),
+                             method=e.get('method', 'par')),
         torchrun=('tools/train.py', ) if e_configs else ()))
 
     # 4. saliency: train the SOD net on DUTS-TR, test on DUTS-TE, infer
