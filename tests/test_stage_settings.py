@@ -7,6 +7,7 @@ import os.path as osp
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from conftest import REPO
@@ -202,3 +203,55 @@ def test_pipeline_config_sections_are_stage_settings(tmp_path):
     path = str(tmp_path / 'expand.py')
     Config(dict(expand=dict(cfg.expand))).dump(path)
     assert dict(load_section(path, 'expand')) == dict(cfg.expand)
+
+
+def test_expand_method_crf_calls_the_dense_crf(tmp_path, monkeypatch):
+    """method crf: each image's {bg_thr plane, CAMs} and its RGB image
+    (3 x H x W) go to dense_crf_refine with the crf settings, and the label
+    is the argmax of what it returns (a stand-in CRF: pydensecrf2 is an
+    optional extra)."""
+    import cv2
+
+    from mmwsss.cam import dense_crf
+    from mmwsss.cam.cam_to_label import (cam_scores_with_background,
+                                         scores_to_label)
+    from mmwsss.stages.expand import ExpandSettings, run_expand
+    from mmwsss.utils.io import (load_cam_npz, load_label_png,
+                                 save_cam_npz)
+    rng = np.random.default_rng(0)
+    root = tmp_path / 'voc'
+    (root / 'ImageSets' / 'Segmentation').mkdir(parents=True)
+    (root / 'JPEGImages').mkdir()
+    (root / 'ImageSets' / 'Segmentation' / 's.txt').write_text('a\nb\n')
+    rgb = {i: rng.integers(0, 256, (6, 8, 3), dtype=np.uint8) for i in 'ab'}
+    cams = {'a': (np.array([1, 4]), rng.random((2, 6, 8), np.float32)),
+            'b': (np.array([2]), rng.random((1, 6, 8), np.float32))}
+    for i in 'ab':
+        cv2.imwrite(str(root / 'JPEGImages' / f'{i}.png'), rgb[i][..., ::-1])
+        save_cam_npz(str(tmp_path / 'cams' / f'{i}.npz'), *cams[i])
+    calls = {}
+
+    def fake_crf(image, scores, **kw):
+        calls[len(calls)] = (np.array(image), np.array(scores), kw)
+        return scores[::-1].copy()     # any change of the scores
+
+    monkeypatch.setattr(dense_crf, 'dense_crf_available', lambda: True)
+    monkeypatch.setattr(dense_crf, 'dense_crf_refine', fake_crf)
+    s = ExpandSettings.from_config(
+        dict(method='crf', crf=dict(num_iter=3)),
+        cam_dir=str(tmp_path / 'cams'),
+        data_root=str(root), split='s', out=str(tmp_path / 'out'),
+        bg_thr=0.4, img_suffix='.png')
+    run_expand(s)
+    assert len(calls) == 2
+    for n, i in enumerate('ab'):
+        image, scores, kw = calls[n]
+        # the CAMs as stored (save_cam_npz quantises them)
+        keys, cam = load_cam_npz(str(tmp_path / 'cams' / f'{i}.npz'))
+        np.testing.assert_array_equal(image, rgb[i].transpose(2, 0, 1))
+        np.testing.assert_allclose(scores,
+                                   cam_scores_with_background(cam, 0.4))
+        assert kw == dict(dense_crf.DEFAULT_CRF, num_iter=3)
+        np.testing.assert_array_equal(
+            load_label_png(str(tmp_path / 'out' / f'{i}.png')),
+            scores_to_label(scores[::-1], keys))
