@@ -268,8 +268,11 @@ def run_irn_step(settings, step, checkpoint=None):
         if not osp.isfile(checkpoint):
             raise FileNotFoundError(f'relation network checkpoint not '
                                     f'found: {checkpoint}')
+        walk = s.walk_settings()
+        if not str(walk.device).startswith('cpu'):
+            workers = 0   # one process holds the network on the GPU
         res = propagate_cams(ids, s.cam_dir, img_dir, s.out, s.config,
-                             checkpoint, s.walk_settings(), workers)
+                             checkpoint, walk, workers)
     barrier()
     return dict(split=split_file, num_images=len(ids), out=s.out,
                 rank=get_dist_info()[0], method='irn',
