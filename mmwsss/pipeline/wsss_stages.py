@@ -207,8 +207,11 @@ def build_wsss_stages(cfg):
             e, e_args, voc, p)
         commands.append(e_eval)
     else:
-        commands = [['tools/run_expand.py', *e_args, '--out',
-                     p['pseudo_cam_dir']], e_eval]
+        commands = [['tools/run_expand.py', '--cam-dir', p['cam_dir'],
+                     '--data-root', voc, '--split', cam_split, '--out',
+                     p['pseudo_cam_dir'], '--cam-eval', cam_eval,
+                     '--stage-config', _stage_config(W, 'expand', e)],
+                    e_eval]
         e_outputs, e_configs = [], []
     stages.append(Stage(
         'expand', commands,
