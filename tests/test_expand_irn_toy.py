@@ -1,6 +1,7 @@
 """IRN's expansion end to end on tiny toy data: relation labels from CAMs,
 a few iterations of the toy relation network with tools/train.py, random
-walk of the CAMs -> pseudo-labels (files, values, resume)."""
+walk of the CAMs -> pseudo-labels (files, values, resume); the same as the
+expand stage of a pipeline (``expand.method='irn'``)."""
 import glob
 import json
 import os.path as osp

@@ -8,7 +8,10 @@ the stage's config section (``cam``, ``expand``, ``select``) as a file
 reading its results from the files each tool writes by contract:
 ``cam_eval.json`` (``best_threshold``, read by stage expand), the
 ``<stage>_eval.json`` of the label evaluations and the ``metrics.json``
-that ``tools/test.py --out-metrics`` writes.
+that ``tools/test.py --out-metrics`` writes. With ``expand.method='irn'``
+the expand stage also trains a network (``tools/train.py`` on the relation
+labels it writes first, into ``<work_dir>/expand_model``) between its two
+``tools/run_expand.py`` steps.
 """
 import json
 import os.path as osp
