@@ -1,12 +1,14 @@
 """IRN's expansion end to end on tiny toy data: relation labels from CAMs,
 a few iterations of the toy relation network with tools/train.py, random
-walk of the CAMs -> pseudo-labels (files, values, resume)."""
+walk of the CAMs -> pseudo-labels (files, values, resume); the same as the
+expand stage of a pipeline (``expand.method='irn'``)."""
 import glob
 import json
 import os.path as osp
 
 import cv2
 import numpy as np
+import pytest
 
 from mmwsss.expand import (RandomWalkSettings, RelationLabelSettings,
                            make_relation_labels, propagate_cams)
@@ -87,3 +89,112 @@ def test_irn_stage_on_toy(toy_root, tmp_path):
         assert set(np.unique(lab)) <= set(np.unique(gt)) | {0}
     again = propagate_cams(train, cam_dir, img_dir, out, CONFIG, ckpt)
     assert again['done'] == len(train)
+
+
+def test_irn_expand_stage_through_the_pipeline(toy_root, tmp_path):
+    """``expand.method='irn'`` in a pipeline config: the expand stage runs
+    relation labels -> tools/train.py (relation network) -> random walk ->
+    evaluation through tools/run_pipeline.py (CAMs from blurred masks, no
+    classifier), its mIoU (manifest) equals mmseg's IoUMetric on the
+    PNGs, and a second run skips it."""
+    import torch
+    from mmseg.evaluation import IoUMetric
+    voc = osp.join(toy_root, 'VOC2012')
+    seg = osp.join(voc, 'ImageSets', 'Segmentation')
+    train_aug = read_image_list(osp.join(seg, 'train_aug.txt'))
+    train = read_image_list(osp.join(seg, 'train.txt'))
+    work = tmp_path / 'work'
+    _fake_cams(voc, train_aug, str(work / 'cams'))
+    # the cam stage's sweep (method irn does not read its threshold)
+    (work / 'cam_eval.json').write_text(json.dumps(dict(best_threshold=0.2)))
+    tiny = osp.join(REPO, 'tests', 'data', 'configs', 'toy_pipeline_tiny.py')
+    args = ['tools/run_pipeline.py', tiny, '--work-dir', work, '--stages',
+            'expand', '--cfg-options', f'data.toy.out={toy_root}',
+            f'data.voc_root={voc}', f'data.duts_root={toy_root}/DUTS',
+            'expand.method=irn', 'expand.backbone_from_classify=False',
+            # no stage-1 checkpoint here: a frozen random backbone, 1 epoch
+            'expand.cfg_options.model.backbone.init_cfg=None',
+            'expand.cfg_options.train_cfg.max_epochs=1',
+            'expand.cfg_options.default_hooks.checkpoint.interval=1',
+            'expand.walk.exp_times=4']
+    run_tool(*args, timeout=600)
+
+    rel = glob.glob(str(work / 'relation_labels' / '*.png'))
+    assert len(rel) == len(train_aug)
+    assert osp.isfile(work / 'expand_model' / 'epoch_1.pth')
+    with open(work / 'pseudo_cam' / 'expand_settings.json') as f:
+        record = json.load(f)
+    assert record['step'] == 'random_walk'
+    assert record['settings']['exp_times'] == 4
+    assert record['settings']['beta'] == 10
+    assert record['checkpoint'].endswith('epoch_1.pth')
+    assert len(glob.glob(str(work / 'pseudo_cam' / '*.png'))) == \
+        len(train_aug)
+
+    manifest = json.load(open(work / 'manifest.json'))['stages']['expand']
+    assert manifest['status'] == 'done'
+    # reference: mmseg's IoUMetric over the train split's PNGs
+    areas = []
+    for img_id in train:
+        pred = load_label_png(str(work / 'pseudo_cam' / (img_id + '.png')))
+        gt = load_label_png(osp.join(voc, 'SegmentationClassAug',
+                                     img_id + '.png'))
+        areas.append(IoUMetric.intersect_and_union(
+            torch.from_numpy(pred.astype(np.int64)),
+            torch.from_numpy(gt.astype(np.int64)), 7, 255))
+    total = [sum(a[i] for a in areas) for i in range(4)]
+    iou = (total[0] / total[1]).numpy()
+    assert np.isclose(manifest['metrics']['mIoU'], np.nanmean(iou),
+                      atol=1e-6)
+
+    report = json.load(open(work / 'report' / 'report.json'))
+    assert report['stages']['expand']['metrics']['method'] == 'irn'
+    page = open(work / 'report' / 'index.html').read()
+    assert '<td>expand (irn)</td><td>done</td><td>Acc ' in page
+    assert f'mIoU {100 * manifest["metrics"]["mIoU"]:.2f} %' in page
+
+    proc = run_tool(*args, timeout=300)
+    assert '[expand] up to date, skipped' in proc.stdout + proc.stderr
+
+
+def test_irn_expand_stage_commands_of_the_toy_pipeline(tmp_path):
+    """The toy pipeline with ``expand.method='irn'``: relation labels ->
+    tools/train.py on stage 1's last checkpoint (resolved when the command
+    runs) -> random walk with the relation network's last checkpoint ->
+    evaluation; a bad walk value stops the pipeline before any stage."""
+    from mmengine.config import Config
+
+    from mmwsss.pipeline.wsss_stages import build_wsss_stages
+    cfg = Config.fromfile(osp.join(REPO, 'configs/pipelines/toy_pipeline.py'))
+    cfg.work_dir = str(tmp_path)
+    cfg.merge_from_dict({'expand.method': 'irn',
+                         'expand.cfg_options': {'train_cfg.max_epochs': 2}})
+    stages, paths, _ = build_wsss_stages(cfg)
+    expand = {s.name: s for s in stages}['expand']
+    relation, train, walk, evaluate = expand.commands
+    assert relation[0] == walk[0] == 'tools/run_expand.py'
+    assert relation[relation.index('--step') + 1] == 'relation'
+    assert relation[relation.index('--out') + 1] == paths['relation_dir']
+    assert train[:2] == ['tools/train.py', cfg.expand.config]
+    assert train[train.index('--work-dir') + 1] == paths['expand_model']
+    (tmp_path / 'classify').mkdir()
+    (tmp_path / 'classify' / 'last_checkpoint').write_text('/c/epoch_2.pth')
+    (tmp_path / 'expand_model').mkdir()
+    (tmp_path / 'expand_model' / 'last_checkpoint').write_text('/e/ep.pth')
+    options = [str(a) for a in train[train.index('--cfg-options') + 1:]]
+    assert options == [
+        f'train_dataloader.dataset.data_root={osp.abspath(cfg.data.voc_root)}',
+        'train_dataloader.dataset.data_prefix.seg_map_path='
+        f'{osp.abspath(paths["relation_dir"])}', 'train_cfg.max_epochs=2',
+        'model.backbone.init_cfg.checkpoint=/c/epoch_2.pth']
+    assert str(walk[walk.index('--checkpoint') + 1]) == '/e/ep.pth'
+    assert walk[walk.index('--out') + 1] == paths['pseudo_cam_dir']
+    assert evaluate[0] == 'tools/eval_labels.py'
+    assert expand.config_files == [cfg.expand.config]
+    assert set(expand.outputs) >= {paths['relation_dir'],
+                                   paths['expand_model'],
+                                   paths['pseudo_cam_dir']}
+
+    cfg.merge_from_dict({'expand.walk.radius': 0})
+    with pytest.raises(ValueError, match='expand settings: walk=.*radius'):
+        build_wsss_stages(cfg)

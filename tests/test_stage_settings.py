@@ -7,6 +7,7 @@ import os.path as osp
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from conftest import REPO
@@ -60,7 +61,6 @@ def test_mm_components_registers_and_applies_the_fixes():
 def test_settings_from_config_section(tmp_path):
     from mmwsss.stages.cam import CamSettings
     from mmwsss.stages.expand import ExpandSettings
-    from mmwsss.stages.select import SelectSettings
     paths = dict(config='c.py', checkpoint='c.pth', data_root='d', out='o')
     s = CamSettings.from_config(dict(scales=[1, 0.5], flip=False), **paths)
     assert s.scales == (1.0, 0.5) and s.flip is False
@@ -75,8 +75,8 @@ def test_settings_from_config_section(tmp_path):
         CamSettings.from_config(None, config='c.py', data_root='d', out='o')
 
     e = dict(cam_dir='c', data_root='d', out='o')
-    with pytest.raises(ValueError, match="expand settings: method='crf'"):
-        ExpandSettings.from_config(dict(method='crf'), **e)
+    with pytest.raises(ValueError, match="expand settings: method='irm'"):
+        ExpandSettings.from_config(dict(method='irm'), **e)
     with pytest.raises(ValueError, match='expand settings: bg_thr.*cam_eval'):
         ExpandSettings.from_config(dict(bg_thr='best'), **e)
     with pytest.raises(ValueError, match='expand settings: par.*steps'):
@@ -94,6 +94,69 @@ def test_settings_from_config_section(tmp_path):
     assert par == dict(num_iter=3, dilations=ref.DEFAULT_DILATIONS,
                        w1=ref.DEFAULT_W1, w2=ref.DEFAULT_W2)
 
+    # method crf: DeepLab's CRF values unless set, unknown keys named
+    crf = ExpandSettings.from_config(dict(method='crf', crf=dict(bi_w=5)),
+                                     bg_thr=0.1, **e).crf
+    from mmwsss.cam.dense_crf import DEFAULT_CRF
+    assert crf == dict(DEFAULT_CRF, bi_w=5)
+    with pytest.raises(ValueError, match='expand settings: crf.*bi_weight'):
+        ExpandSettings.from_config(dict(method='crf', crf=dict(bi_weight=5)),
+                                   bg_thr=0.1, **e)
+
+
+def test_expand_settings_of_method_irn():
+    """method='irn': the relation / walk sections become the expand
+    package's settings (IRN's values unless set); bad values are named."""
+    from mmwsss.expand import RandomWalkSettings, RelationLabelSettings
+    from mmwsss.stages.expand import ExpandSettings
+    e = dict(cam_dir='c', data_root='d', out='o')
+    irn = dict(method='irn', config='configs/irn/x.py')
+    # bg_thr='best' needs no cam_eval (the walk has its own threshold);
+    # cfg_options / backbone_from_classify are the pipeline's
+    s = ExpandSettings.from_config(
+        dict(irn, cfg_options=dict(a=1), backbone_from_classify=True,
+             relation=dict(fg_thr=0.2, refine=None),
+             walk=dict(beta=8, exp_times=4)), img_suffix='.png', **e)
+    assert s.relation_settings() == RelationLabelSettings(
+        fg_thr=0.2, bg_thr=0.05, refine='none', img_suffix='.png')
+    assert s.walk_settings() == RandomWalkSettings(
+        radius=5, beta=8, exp_times=4, bg_thr=0.25, img_suffix='.png')
+    assert ExpandSettings.from_config(irn, **e).walk_settings() == \
+        RandomWalkSettings()
+    bad = [(dict(method='irn'), "config=None is required for method='irn'"),
+           (dict(irn, relation=dict(fg=0.3)),
+            r"relation=.*unknown keys \['fg'\]"),
+           (dict(irn, relation=dict(refine='crf')),
+            "relation=.*refine must be None, 'none' or 'par'"),
+           (dict(irn, relation=dict(fg_thr=1.5)), 'fg_thr must be in'),
+           (dict(irn, relation=dict(fg_thr=0.01)),
+            'bg_thr 0.05 is above fg_thr 0.01'),
+           (dict(irn, walk=dict(radius=0)), 'radius must be a whole number'),
+           (dict(irn, walk=dict(exp_times=2.5)), 'exp_times must be'),
+           (dict(irn, walk=dict(beta=-1)), 'beta must be a number >= 0'),
+           (dict(irn, walk=dict(steps=3)), r"walk=.*unknown keys \['steps'"),
+           (dict(irn, walk=[1]), 'walk=.*must be a dict')]
+    for section, msg in bad:
+        with pytest.raises(ValueError, match='expand settings: .*' + msg):
+            ExpandSettings.from_config(section, **e)
+
+
+def test_expand_method_crf_without_pydensecrf(tmp_path, monkeypatch):
+    """Without pydensecrf2, method crf stops before any work, naming the
+    extra to install."""
+    from mmwsss.cam import dense_crf
+    from mmwsss.stages.expand import ExpandSettings, run_expand
+    monkeypatch.setattr(dense_crf, 'dense_crf_available', lambda: False)
+    s = ExpandSettings.from_config(dict(method='crf'), cam_dir='c',
+                                   data_root=str(tmp_path), bg_thr=0.1,
+                                   out=str(tmp_path / 'o'))
+    with pytest.raises(ImportError, match=r"pip install -e '\.\[crf\]'"):
+        run_expand(s)
+    assert not (tmp_path / 'o').exists()
+
+
+def test_select_settings_from_config_section():
+    from mmwsss.stages.select import SelectSettings
     i = dict(data_root='d', split='s', pseudo_dir='p', sal_dir='q')
     with pytest.raises(ValueError, match="select settings: mode='medium'"):
         SelectSettings.from_config(dict(mode='medium'), **i)
@@ -121,9 +184,74 @@ def test_pipeline_config_sections_are_stage_settings(tmp_path):
     exp = ExpandSettings.from_config(cfg.expand, cam_dir='c', data_root='d',
                                      out='o', cam_eval='e.json')
     assert exp.method == 'par' and exp.bg_thr == 'best'
+    # the commented alternative of the toy pipeline and the VOC default
+    irn = ExpandSettings.from_config(dict(cfg.expand, method='irn'),
+                                     cam_dir='c', data_root='d', out='o')
+    assert irn.relation_settings().fg_thr == 0.30
+    assert irn.walk_settings().exp_times == 8
+    voc = Config.fromfile(osp.join(REPO, 'configs', 'pipelines',
+                                   'voc12_pipeline.py')).expand
+    assert voc.method == 'irn' and not voc.backbone_from_classify
+    for c in (cfg.expand.config, voc.config):
+        assert osp.isfile(osp.join(REPO, c))
+    assert ExpandSettings.from_config(voc, cam_dir='c', data_root='d',
+                                      out='o').walk_settings().device == \
+        'cuda'
     sel = SelectSettings.from_config(cfg.select, data_root='d', split='s',
                                      pseudo_dir='p', sal_dir='q')
     assert sel.mode == 'hard'
     path = str(tmp_path / 'expand.py')
     Config(dict(expand=dict(cfg.expand))).dump(path)
     assert dict(load_section(path, 'expand')) == dict(cfg.expand)
+
+
+def test_expand_method_crf_calls_the_dense_crf(tmp_path, monkeypatch):
+    """method crf: each image's {bg_thr plane, CAMs} and its RGB image
+    (3 x H x W) go to dense_crf_refine with the crf settings, and the label
+    is the argmax of what it returns (a stand-in CRF: pydensecrf2 is an
+    optional extra)."""
+    import cv2
+
+    from mmwsss.cam import dense_crf
+    from mmwsss.cam.cam_to_label import (cam_scores_with_background,
+                                         scores_to_label)
+    from mmwsss.stages.expand import ExpandSettings, run_expand
+    from mmwsss.utils.io import (load_cam_npz, load_label_png,
+                                 save_cam_npz)
+    rng = np.random.default_rng(0)
+    root = tmp_path / 'voc'
+    (root / 'ImageSets' / 'Segmentation').mkdir(parents=True)
+    (root / 'JPEGImages').mkdir()
+    (root / 'ImageSets' / 'Segmentation' / 's.txt').write_text('a\nb\n')
+    rgb = {i: rng.integers(0, 256, (6, 8, 3), dtype=np.uint8) for i in 'ab'}
+    cams = {'a': (np.array([1, 4]), rng.random((2, 6, 8), np.float32)),
+            'b': (np.array([2]), rng.random((1, 6, 8), np.float32))}
+    for i in 'ab':
+        cv2.imwrite(str(root / 'JPEGImages' / f'{i}.png'), rgb[i][..., ::-1])
+        save_cam_npz(str(tmp_path / 'cams' / f'{i}.npz'), *cams[i])
+    calls = {}
+
+    def fake_crf(image, scores, **kw):
+        calls[len(calls)] = (np.array(image), np.array(scores), kw)
+        return scores[::-1].copy()     # any change of the scores
+
+    monkeypatch.setattr(dense_crf, 'dense_crf_available', lambda: True)
+    monkeypatch.setattr(dense_crf, 'dense_crf_refine', fake_crf)
+    s = ExpandSettings.from_config(
+        dict(method='crf', crf=dict(num_iter=3)),
+        cam_dir=str(tmp_path / 'cams'),
+        data_root=str(root), split='s', out=str(tmp_path / 'out'),
+        bg_thr=0.4, img_suffix='.png')
+    run_expand(s)
+    assert len(calls) == 2
+    for n, i in enumerate('ab'):
+        image, scores, kw = calls[n]
+        # the CAMs as stored (save_cam_npz quantises them)
+        keys, cam = load_cam_npz(str(tmp_path / 'cams' / f'{i}.npz'))
+        np.testing.assert_array_equal(image, rgb[i].transpose(2, 0, 1))
+        np.testing.assert_allclose(scores,
+                                   cam_scores_with_background(cam, 0.4))
+        assert kw == dict(dense_crf.DEFAULT_CRF, num_iter=3)
+        np.testing.assert_array_equal(
+            load_label_png(str(tmp_path / 'out' / f'{i}.png')),
+            scores_to_label(scores[::-1], keys))

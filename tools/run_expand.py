@@ -1,8 +1,15 @@
-"""Stage expand: CAMs -> pseudo-label PNGs, optionally refined along edges.
+"""Stage expand: CAMs -> pseudo-label PNGs, grown along the image's edges.
 
     python tools/run_expand.py --cam-dir work/cams --data-root D \
         --split train_aug --out work/pseudo_cam --bg-thr 0.25 \
-        [--method none|par] [--stage-config PIPELINE_CFG] [--nproc 2]
+        [--method par|crf|none] [--stage-config PIPELINE_CFG] [--nproc 2]
+
+Method ``irn`` runs in two steps around ``tools/train.py <irn config>``:
+
+    python tools/run_expand.py ... --method irn --step relation \
+        --out work/relation_labels
+    python tools/run_expand.py ... --method irn --step walk \
+        --checkpoint work/expand_model/epoch_3.pth --out work/pseudo_cam
 
 The settings are the ``expand`` section of ``--stage-config`` (e.g.
 ``expand = dict(method='par', bg_thr='best')``), overridden by the flags;
@@ -24,8 +31,13 @@ def parse_args(argv=None):
     p.add_argument('--split', help='list name or file (default train_aug)')
     p.add_argument('--bg-thr', help="background score, or 'best'")
     p.add_argument('--cam-eval', help='CAM evaluation JSON (for best)')
-    p.add_argument('--method', choices=['none', 'par'],
+    p.add_argument('--method', choices=['irn', 'par', 'crf', 'none'],
                    help='expansion method (default par)')
+    p.add_argument('--step', choices=['relation', 'walk'],
+                   help='method irn: relation labels, or the random walk')
+    p.add_argument('--checkpoint', help='method irn, step walk: the '
+                   'relation network checkpoint')
+    p.add_argument('--config', help='method irn: relation network config')
     p.add_argument('--par-iters', type=int)
     p.add_argument('--par-dilations', type=int, nargs='+')
     p.add_argument('--par-w1', type=float, help='colour temperature')
@@ -59,13 +71,14 @@ def main(argv=None):
         out=args.out, split=args.split, bg_thr=args.bg_thr,
         cam_eval=args.cam_eval, method=args.method, par=par,
         img_dir=args.img_dir, img_suffix=args.img_suffix, nproc=args.nproc,
-        overwrite=args.overwrite or None)
+        config=args.config, overwrite=args.overwrite or None)
     init_tool_dist(args.launcher)
-    res = run_expand(settings)
+    res = run_expand(settings, args.step, args.checkpoint)
     if res['rank'] == 0:
-        print(f'pseudo-labels of {res["num_images"]} images in {res["out"]}'
-              f' (bg-thr {res["bg_thr"]}, method {res["method"]}); '
-              f'{res["seconds"]:.1f}s', file=sys.stderr)
+        what = res.get('step') or f'bg-thr {res["bg_thr"]}'
+        print(f'{res["num_images"]} images in {res["out"]} (method '
+              f'{res["method"]}, {what}); {res["seconds"]:.1f}s',
+              file=sys.stderr)
     return res
 
 

@@ -17,9 +17,19 @@ classify = dict(config='configs/cam/cam_r18-w16-s16_1xb8-60e_toy-160x160.py',
                 cfg_options=dict())
 # stage cam: CAMs at these scales, plus the mirrored image
 cam = dict(scales=[1.0, 0.5, 1.5, 2.0], flip=True)
-# stage expand: method 'par' (pixel-adaptive refinement) or 'none';
-# bg_thr='best' takes the best threshold of the CAM sweep (cam_eval.json)
-expand = dict(method='par', bg_thr='best')
+# stage expand: method 'irn' (IRN's relation network + random walk), 'par'
+# (pixel-adaptive refinement), 'crf' (dense CRF, needs the [crf] extra) or
+# 'none'; bg_thr='best' takes the best threshold of the CAM sweep
+# (cam_eval.json; not used by 'irn'). See docs/expand.md.
+expand = dict(
+    method='par',
+    # method='irn',   # the learned expansion: the settings below
+    bg_thr='best',
+    config='configs/irn/irn_r18-w16_1xb8-10e_toy-160x160.py',
+    cfg_options=dict(),
+    backbone_from_classify=True,  # frozen stage-1 backbone (no ImageNet)
+    relation=dict(fg_thr=0.30, bg_thr=0.05, refine=None),
+    walk=dict(beta=10, exp_times=8, radius=5, bg_thr=0.25))
 # stage saliency: the RGB-SOD net (mmseg scope)
 saliency = dict(config='configs/sod/rgbsod_r18-w16_1xb8-800_toy-160x160.py',
                 cfg_options=dict())

@@ -18,7 +18,18 @@ data = dict(
 classify = dict(config='configs/cam/cam_r50-s16_1xb16-5e_voc12aug-512x512.py',
                 cfg_options=dict())
 cam = dict(scales=[1.0, 0.5, 1.5, 2.0], flip=True)
-expand = dict(method='par', bg_thr='best', nproc=8)
+# stage expand: IRN's learned expansion (relation labels -> relation network
+# on ImageNet ResNet-50 -> random walk), IRN's values; method='par' is the
+# training-free alternative (see docs/expand.md)
+expand = dict(
+    method='irn',
+    bg_thr='best',
+    config='configs/irn/irn_r50_1xb32-3e_voc12aug-512x512.py',
+    cfg_options=dict(),
+    backbone_from_classify=False,   # IRN: frozen ImageNet weights
+    relation=dict(fg_thr=0.30, bg_thr=0.05, refine=None),
+    walk=dict(beta=10, exp_times=8, radius=5, bg_thr=0.25, device='cuda'),
+    nproc=8)
 saliency = dict(config='configs/sod/rgbsod_swin-b-p4-w12_4xb8-13k_duts-384x384.py',
                 cfg_options=dict())
 select = dict(mode='hard', nproc=8)

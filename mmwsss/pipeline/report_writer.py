@@ -271,7 +271,8 @@ class ReportWriter:
                 file='per_class_iou.png', classes=classes, before=b, after=a)
 
         table3 = None
-        if self.paths.get('selector_sweep'):
+        if self.paths.get('selector_sweep') and \
+                osp.isfile(self.paths['selector_sweep']):  # partial run
             table3 = _read_json(self.paths['selector_sweep']).get('table3')
         if table3 is None:
             table3 = after.get('table3')
@@ -295,7 +296,8 @@ class ReportWriter:
                     hard=hard[0]['mIoU'] if hard else None)
 
         cam = _read_json(self.paths['cam_eval']) \
-            if self.paths.get('cam_eval') else \
+            if self.paths.get('cam_eval') and \
+            osp.isfile(self.paths['cam_eval']) else \
             ((_stage_entry(stages, 'cam') or {}).get('metrics') or {})
         sweep = cam.get('sweep')
         if sweep:
@@ -461,6 +463,8 @@ class ReportWriter:
                     shown.append(f'{k} {v:.2f} %')
                 else:
                     shown.append(f'{k} {v:.3g}')
+            if isinstance(metrics.get('method'), str):  # expand: irn, par
+                name = f'{name} ({metrics["method"]})'
             rows.append(f'<tr><td>{html.escape(name)}</td><td>'
                         f'{html.escape(str(entry.get("status")))}</td><td>'
                         f'{html.escape(", ".join(shown)) or "–"}</td></tr>')

@@ -8,7 +8,10 @@ the stage's config section (``cam``, ``expand``, ``select``) as a file
 reading its results from the files each tool writes by contract:
 ``cam_eval.json`` (``best_threshold``, read by stage expand), the
 ``<stage>_eval.json`` of the label evaluations and the ``metrics.json``
-that ``tools/test.py --out-metrics`` writes.
+that ``tools/test.py --out-metrics`` writes. With ``expand.method='irn'``
+the expand stage also trains a network (``tools/train.py`` on the relation
+labels it writes first, into ``<work_dir>/expand_model``) between its two
+``tools/run_expand.py`` steps.
 """
 import json
 import os.path as osp
@@ -92,6 +95,30 @@ def _Checkpoint(work_dir):
                    f'last_checkpoint:{work_dir}')
 
 
+def _irn_expand_commands(e, e_args, voc, p):
+    """Method 'irn' of the expand stage: relation labels, the relation
+    network (``tools/train.py``), random walk -> ``pseudo_cam``."""
+    opts = {'train_dataloader.dataset.data_root': voc,
+            'train_dataloader.dataset.data_prefix.seg_map_path':
+            osp.abspath(p['relation_dir'])}
+    opts.update(e.get('cfg_options') or {})
+    train = ['tools/train.py', e['config'], '--work-dir', p['expand_model'],
+             '--resume', *_cfg_options(opts)]
+    if e.get('backbone_from_classify'):
+        # the frozen backbone of the relation network is stage 1's
+        cls_dir = p['cls_dir']
+        train.append(LazyArg(
+            lambda: 'model.backbone.init_cfg.checkpoint=' +
+            last_checkpoint(cls_dir), f'backbone_ckpt:{cls_dir}'))
+    commands = [
+        ['tools/run_expand.py', *e_args, '--step', 'relation', '--out',
+         p['relation_dir']],
+        train,
+        ['tools/run_expand.py', *e_args, '--step', 'walk', '--checkpoint',
+         _Checkpoint(p['expand_model']), '--out', p['pseudo_cam_dir']]]
+    return commands, [p['relation_dir'], p['expand_model']], [e['config']]
+
+
 def build_wsss_stages(cfg):
     """Stages and the folders they write, from a pipeline config."""
     W = cfg.work_dir
@@ -104,6 +131,8 @@ def build_wsss_stages(cfg):
         gt_dir=osp.join(voc, 'SegmentationClassAug'),
         cls_dir=osp.join(W, 'classify'),
         cam_dir=osp.join(W, 'cams'),
+        relation_dir=osp.join(W, 'relation_labels'),
+        expand_model=osp.join(W, 'expand_model'),
         pseudo_cam_dir=osp.join(W, 'pseudo_cam'),
         sod_dir=osp.join(W, 'saliency_model'),
         sal_dir=osp.join(W, 'saliency'),
@@ -163,20 +192,38 @@ def build_wsss_stages(cfg):
         deps=['classify'], metrics=lambda: _read_json(cam_eval),
         torchrun=('tools/run_cam.py', )))
 
-    # 3. expand: rough pseudo-labels (bg_thr='best' reads cam_eval.json)
+    # 3. expand: pseudo-labels (bg_thr='best' reads cam_eval.json)
     expand_eval = osp.join(W, 'expand_eval.json')
+    e = cfg.get('expand') or {}
+    e_args = ['--cam-dir', p['cam_dir'], '--data-root', voc, '--split',
+              cam_split, '--cam-eval', cam_eval, '--stage-config',
+              _stage_config(W, 'expand', e)]
+    e_eval = ['tools/eval_labels.py', '--pred-dir', p['pseudo_cam_dir'],
+              '--data-root', voc, '--split', eval_split, '--out-json',
+              expand_eval]
+    # validated once, before any stage runs
+    from mmwsss.stages.expand import ExpandSettings
+    ExpandSettings.from_config(e, cam_dir=p['cam_dir'], data_root=voc,
+                               out=p['pseudo_cam_dir'], cam_eval=cam_eval)
+    if e.get('method') == 'irn':
+        commands, e_outputs, e_configs = _irn_expand_commands(
+            e, e_args, voc, p)
+        commands.append(e_eval)
+    else:
+        commands = [['tools/run_expand.py', '--cam-dir', p['cam_dir'],
+                     '--data-root', voc, '--split', cam_split, '--out',
+                     p['pseudo_cam_dir'], '--cam-eval', cam_eval,
+                     '--stage-config', _stage_config(W, 'expand', e)],
+                    e_eval]
+        e_outputs, e_configs = [], []
     stages.append(Stage(
-        'expand',
-        [['tools/run_expand.py', '--cam-dir', p['cam_dir'], '--data-root',
-          voc, '--split', cam_split, '--out', p['pseudo_cam_dir'],
-          '--cam-eval', cam_eval,
-          '--stage-config', _stage_config(W, 'expand', cfg.get('expand'))],
-         ['tools/eval_labels.py', '--pred-dir', p['pseudo_cam_dir'],
-          '--data-root', voc, '--split', eval_split, '--out-json',
-          expand_eval]],
-        outputs=[p['pseudo_cam_dir'], expand_eval],
-        settings=dict(cfg.get('expand') or {}), deps=['cam'],
-        metrics=lambda: _read_json(expand_eval)))
+        'expand', commands,
+        outputs=[*e_outputs, p['pseudo_cam_dir'], expand_eval],
+        settings=dict(e), deps=['cam'] + (['classify'] if e_configs else []),
+        config_files=e_configs,
+        metrics=lambda: dict(_read_json(expand_eval),
+                             method=e.get('method', 'par')),
+        torchrun=('tools/train.py', ) if e_configs else ()))
 
     # 4. saliency: train the SOD net on DUTS-TR, test on DUTS-TE, infer
     s = cfg.saliency

@@ -1,16 +1,23 @@
-"""Stage expand: CAMs -> pseudo-label PNGs, optionally refined along edges.
+"""Stage expand: CAMs -> pseudo-label PNGs, grown along the image's edges.
 
-Each image's CAMs (stage cam) get a constant background plane ``bg_thr``;
-``method`` then decides how the seeds grow:
+``method`` decides how the seeds grow:
 
-* ``'none'``: no refinement, the label is the argmax of the planes;
+* ``'irn'``: IRN's learned expansion (:mod:`mmwsss.expand`), in steps run
+  by the pipeline: ``step='relation'`` writes relation labels from the CAMs
+  (settings ``relation``), ``tools/train.py <config>`` trains the relation
+  network on them, ``step='walk'`` propagates the CAMs by a random walk on
+  its boundary maps (settings ``walk``, the network's ``checkpoint``).
+  ``bg_thr`` is not used (the walk has its own, ``walk.bg_thr``).
 * ``'par'``: the training-free pixel-adaptive refinement
   (:mod:`mmwsss.cam.pixel_adaptive_refinement`, torch on CPU), which pulls
-  the CAMs onto the image's edges (the demo's default).
+  the CAMs onto the image's edges;
+* ``'crf'``: a dense CRF (:func:`mmwsss.cam.dense_crf_refine`, settings
+  ``crf``; needs pydensecrf2, ``pip install -e '.[crf]'``);
+* ``'none'``: no refinement, the label is the argmax of the planes.
 
-(Learned expansions, e.g. IRN's random walk or a CRF, slot in as further
-methods.) The label is the argmax over {background, present classes}
-(:func:`mmwsss.cam.scores_to_label`). Writes ``<out>/<id>.png`` (VOC
+For ``par``, ``crf`` and ``none`` each image's CAMs (stage cam) get a
+constant background plane ``bg_thr`` and the label is the argmax over
+{background, present classes} (:func:`mmwsss.cam.scores_to_label`). Writes ``<out>/<id>.png`` (VOC
 palette) atomically, skips images whose PNG exists (resume), splits the list
 across ranks under torchrun and across ``nproc`` processes.
 
@@ -34,10 +41,21 @@ from mmwsss.utils.io import load_cam_npz, read_image, save_label_png
 from .settings import StageSettings, manifest_settings
 
 #: expansion methods
-METHODS = ('none', 'par')
+METHODS = ('irn', 'par', 'crf', 'none')
+#: steps of method 'irn' (the network is trained in between by tools/train.py)
+IRN_STEPS = ('relation', 'walk')
+#: keys of the ``relation`` / ``walk`` settings of method 'irn' (defaults:
+#: IRN's, in :class:`mmwsss.expand.RelationLabelSettings` /
+#: :class:`mmwsss.expand.RandomWalkSettings`)
+RELATION_KEYS = ('fg_thr', 'bg_thr', 'refine', 'par_iters')
+WALK_KEYS = ('radius', 'beta', 'exp_times', 'bg_thr', 'bg_power', 'flip',
+             'device')
 #: keys of the ``par`` settings (defaults in
 #: :mod:`mmwsss.cam.pixel_adaptive_refinement`)
 PAR_KEYS = ('num_iter', 'dilations', 'w1', 'w2')
+#: keys of the ``crf`` settings (defaults in :mod:`mmwsss.cam.dense_crf`)
+CRF_KEYS = ('num_iter', 'pos_w', 'pos_xy_std', 'bi_w', 'bi_xy_std',
+            'bi_rgb_std')
 
 
 def par_defaults():
@@ -50,6 +68,10 @@ def par_defaults():
 class ExpandSettings(StageSettings):
     """Settings of the expand stage (config section ``expand``)."""
     section = 'expand'
+    #: read by the pipeline only (method irn): the relation network's
+    #: training cfg-options, and whether its backbone is initialised from
+    #: the stage-1 classifier's last checkpoint
+    pipeline_keys = ('cfg_options', 'backbone_from_classify')
     cam_dir: str = None
     data_root: str = None
     out: str = None
@@ -58,6 +80,10 @@ class ExpandSettings(StageSettings):
     bg_thr: Union[float, str] = 'best'
     cam_eval: Optional[str] = None   # JSON with best_threshold
     par: dict = dataclasses.field(default_factory=dict)
+    crf: dict = dataclasses.field(default_factory=dict)
+    config: Optional[str] = None     # irn: the relation network's config
+    relation: dict = dataclasses.field(default_factory=dict)
+    walk: dict = dataclasses.field(default_factory=dict)
     img_dir: str = 'JPEGImages'
     img_suffix: str = '.jpg'
     nproc: int = 1
@@ -70,7 +96,7 @@ class ExpandSettings(StageSettings):
         if self.method not in METHODS:
             raise self.error('method', f'is not one of {METHODS}')
         if self.bg_thr == 'best':
-            if not self.cam_eval:
+            if not self.cam_eval and self.method != 'irn':
                 raise self.error('bg_thr', "needs cam_eval (the JSON of "
                                  "tools/eval_cam.py)")
         else:
@@ -86,6 +112,61 @@ class ExpandSettings(StageSettings):
         if self.method == 'par':
             self.par = dict(par_defaults(), **self.par)
             self.par['dilations'] = tuple(self.par['dilations'])
+        self._check_keys('crf', self.crf, CRF_KEYS)
+        self._check_keys('relation', self.relation, RELATION_KEYS)
+        self._check_keys('walk', self.walk, WALK_KEYS)
+        if self.method == 'crf':
+            from mmwsss.cam.dense_crf import DEFAULT_CRF
+            self.crf = dict(DEFAULT_CRF, **self.crf)
+        if self.method == 'irn':
+            if not self.config:
+                raise self.error('config', "is required for method='irn' "
+                                 '(the relation network, e.g. configs/irn/'
+                                 'irn_r50_1xb32-3e_voc12aug-512x512.py)')
+            self.relation_settings()
+            self.walk_settings()
+
+    def _check_keys(self, key, value, valid):
+        if not isinstance(value, dict):
+            raise self.error(key, 'must be a dict')
+        unknown = set(value) - set(valid)
+        if unknown:
+            raise self.error(key, f'has unknown keys {sorted(unknown)}; '
+                             f'valid: {sorted(valid)}')
+
+    def relation_settings(self):
+        """:class:`mmwsss.expand.RelationLabelSettings` of ``relation``."""
+        from mmwsss.expand import RelationLabelSettings
+        r = dict(self.relation)
+        if r.get('refine') is None:
+            r['refine'] = 'none'
+        if r['refine'] not in ('none', 'par'):
+            raise self.error('relation', "refine must be None, 'none' or "
+                             "'par'")
+        for key in ('fg_thr', 'bg_thr'):
+            if key in r and not (isinstance(r[key], (int, float))
+                                 and 0 <= r[key] <= 1):
+                raise self.error('relation', f'{key} must be in [0, 1]')
+        out = RelationLabelSettings(img_suffix=self.img_suffix, **r)
+        if out.bg_thr > out.fg_thr:
+            raise self.error('relation', f'bg_thr {out.bg_thr} is above '
+                             f'fg_thr {out.fg_thr}')
+        return out
+
+    def walk_settings(self):
+        """:class:`mmwsss.expand.RandomWalkSettings` of ``walk``."""
+        from mmwsss.expand import RandomWalkSettings
+        w = dict(self.walk)
+        for key in ('radius', 'exp_times'):
+            if key in w and not (isinstance(w[key], int) and w[key] >= 0
+                                 and (key != 'radius' or w[key] >= 1)):
+                raise self.error('walk', f'{key} must be a whole number '
+                                 f'>= {1 if key == "radius" else 0}')
+        for key in ('beta', 'bg_thr'):
+            if key in w and not (isinstance(w[key], (int, float))
+                                 and w[key] >= 0):
+                raise self.error('walk', f'{key} must be a number >= 0')
+        return RandomWalkSettings(img_suffix=self.img_suffix, **w)
 
     def threshold(self):
         """The background threshold (resolving ``'best'``)."""
@@ -104,9 +185,16 @@ class ExpandSettings(StageSettings):
 
 def make_label(keys, cams, bg_thr, image=None, method='none', **par_cfg):
     """Label map (uint8) of one image's CAMs; ``image`` (H x W x 3 RGB) is
-    needed for ``method='par'``."""
+    needed for ``method='par'`` and ``'crf'`` (``par_cfg``: the method's
+    settings)."""
     scores = cam_scores_with_background(cams, bg_thr)
-    if method == 'par' and len(keys):
+    if method == 'crf' and len(keys):
+        from mmwsss.cam.dense_crf import dense_crf_refine
+        if image is None:
+            raise ValueError('CRF refinement needs the image')
+        scores = dense_crf_refine(image.transpose(2, 0, 1), scores,
+                                  **par_cfg)
+    elif method == 'par' and len(keys):
         import torch
 
         from mmwsss.cam.pixel_adaptive_refinement import \
@@ -118,7 +206,7 @@ def make_label(keys, cams, bg_thr, image=None, method='none', **par_cfg):
         with torch.no_grad():
             scores = pixel_adaptive_refine(img, torch.from_numpy(scores),
                                            **par_cfg).numpy()
-    elif method not in METHODS:
+    elif method not in ('none', 'par', 'crf'):
         raise ValueError(f'unknown expansion method {method!r}')
     return scores_to_label(scores, keys)
 
@@ -137,22 +225,72 @@ class ExpandOne:
         cam_path = osp.join(s.cam_dir, img_id + '.npz')
         keys, cams = load_cam_npz(cam_path)
         image = None
-        if s.method == 'par':
+        if s.method in ('par', 'crf'):
             img_path = osp.join(self.img_dir, img_id + s.img_suffix)
             image = read_image(img_path)[..., ::-1]
             if image.shape[:2] != cams.shape[1:]:
                 raise ValueError(f'{cam_path}: CAMs of size {cams.shape[1:]}'
                                  f' but the image {img_path} is '
                                  f'{image.shape[:2]}')
+        options = dict(par=s.par, crf=s.crf).get(s.method, {})
         label = make_label(keys, cams, self.bg_thr, image, s.method,
-                           **(s.par if s.method == 'par' else {}))
+                           **options)
         save_label_png(osp.join(s.out, img_id + '.png'), label)
 
 
-def run_expand(settings):
-    """Write the pseudo-labels of ``settings.split``; returns a summary."""
+def run_irn_step(settings, step, checkpoint=None):
+    """One step of method 'irn' over ``settings.split``: ``'relation'``
+    (relation labels into ``out``) or ``'walk'`` (the random walk with the
+    relation network ``checkpoint``, pseudo-labels into ``out``)."""
+    from mmwsss.expand import make_relation_labels, propagate_cams
+    from mmwsss.utils.sharding import barrier, get_dist_info
+    s = settings
+    if step not in IRN_STEPS:
+        raise ValueError(f"method 'irn' runs in steps {IRN_STEPS}; got "
+                         f'step={step!r} (tools/run_expand.py --step)')
+    split_file, ids = read_split(s.data_root, s.split)
+    require_files(s.cam_dir, ids, '.npz', 'CAM', split_file)
+    img_dir = root_path(s.data_root, s.img_dir)
+    workers = s.nproc if s.nproc > 1 else 0
+    if workers:
+        import torch
+        torch.set_num_threads(1)
+    if step == 'relation':
+        res = make_relation_labels(ids, s.cam_dir, img_dir, s.out,
+                                   s.relation_settings(), workers)
+    else:
+        if not checkpoint:
+            raise ValueError("step 'walk' needs the relation network's "
+                             'checkpoint (--checkpoint)')
+        if not osp.isfile(checkpoint):
+            raise FileNotFoundError(f'relation network checkpoint not '
+                                    f'found: {checkpoint}')
+        walk = s.walk_settings()
+        if not str(walk.device).startswith('cpu'):
+            workers = 0   # one process holds the network on the GPU
+        res = propagate_cams(ids, s.cam_dir, img_dir, s.out, s.config,
+                             checkpoint, walk, workers)
+    barrier()
+    return dict(split=split_file, num_images=len(ids), out=s.out,
+                rank=get_dist_info()[0], method='irn',
+                step=step, bg_thr=None, seconds=res['seconds'])
+
+
+def run_expand(settings, step=None, checkpoint=None):
+    """Write the pseudo-labels of ``settings.split`` (method 'irn': run
+    ``step``, see :func:`run_irn_step`); returns a summary."""
     from mmwsss.utils.sharding import ShardedJob, barrier
     s = settings
+    if s.method == 'irn':
+        return run_irn_step(s, step, checkpoint)
+    if step is not None:
+        raise ValueError(f'step={step!r} is for method irn; method is '
+                         f'{s.method!r}')
+    if s.method == 'crf':
+        from mmwsss.cam.dense_crf import CRF_EXTRA, dense_crf_available
+        if not dense_crf_available():
+            raise ImportError("expand method 'crf' needs pydensecrf2, which "
+                              f'is not installed: {CRF_EXTRA}')
     split_file, ids = read_split(s.data_root, s.split)
     require_files(s.cam_dir, ids, '.npz', 'CAM', split_file)
     bg_thr = s.threshold()
@@ -163,7 +301,7 @@ def run_expand(settings):
         settings=dict(manifest_settings(s, 'expand', ('cam_dir', 'cam_eval')),
                       bg_thr=bg_thr))
     start = time.time()
-    if s.nproc > 1 and s.method == 'par':
+    if s.nproc > 1 and s.method in ('par', 'crf'):
         import torch
         torch.set_num_threads(1)
     job.run(ExpandOne(s, bg_thr),
