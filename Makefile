@@ -11,7 +11,7 @@ STAMP := $(VENV)/.deps-$(DEPS_HASH)
 DEMO_DIR ?= work_dirs/demo
 PYTEST_ARGS ?=
 
-.PHONY: demo test install clean-venv
+.PHONY: demo test test-unit install clean-venv
 
 install: $(STAMP)
 
@@ -31,6 +31,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest tests -ra $(PYTEST_ARGS)
+
+# the fast tier only (tests/unit): a few minutes
+test-unit: $(STAMP)
+	$(BIN)/python -m pytest tests -ra -m unit $(PYTEST_ARGS)
 
 clean-venv:
 	rm -rf $(VENV)

@@ -72,3 +72,14 @@ def installed_mmwsss(tmp_path_factory):
         raise AssertionError(f'pip install failed:\n{proc.stdout[-3000:]}\n'
                              f'{proc.stderr[-3000:]}')
     return str(target)
+
+
+def pytest_collection_modifyitems(items):
+    """Mark every test with its tier: the folder it lives in, unless the test
+    carries the ``integration`` marker itself (a tool run inside a unit
+    file)."""
+    for item in items:
+        if item.get_closest_marker('integration'):
+            continue
+        tier = 'integration' if 'integration' in item.path.parts else 'unit'
+        item.add_marker(getattr(pytest.mark, tier))

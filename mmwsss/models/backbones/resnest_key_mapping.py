@@ -3,7 +3,7 @@
 Both libraries build ResNeSt as a ResNetV1d (deep stem, average-pool
 downsampling) with identical block internals (``conv1``, ``bn1``,
 ``conv2.{conv,bn0,fc1,bn1,fc2}``, ``conv3``, ``bn3``). Only two places
-differ (checked on both libraries' modules, see ``tests/test_seg_resnest.py``):
+differ (checked on both libraries' modules, see ``tests/unit/test_seg_models.py``):
 
 * the deep stem: mmseg uses a plain ``nn.Sequential`` of conv/BN/ReLU
   (``stem.{0,1,3,4,6,7}``), mmpretrain three ``ConvModule``\\ s

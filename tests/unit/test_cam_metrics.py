@@ -251,6 +251,7 @@ def tiny_root(tmp_path_factory):
     return root, ids, gts, cams, preds
 
 
+@pytest.mark.integration
 def test_eval_labels_tool(tiny_root, tmp_path):
     root, ids, gts, _, preds = tiny_root
     out = tmp_path / 'scores.json'

@@ -5,6 +5,7 @@ import json
 import os.path as osp
 
 import pytest
+from conftest import REPO
 
 from mmwsss.pipeline import PipelineRunner, Stage
 
@@ -157,8 +158,8 @@ def test_wsss_stages_pass_config_sections_and_contract_files(tmp_path):
 
     from mmwsss.pipeline.wsss_stages import STAGE_NAMES, build_wsss_stages
     from mmwsss.stages.settings import load_section
-    cfg = Config.fromfile(osp.join(osp.dirname(osp.dirname(
-        osp.abspath(__file__))), 'configs', 'pipelines', 'toy_pipeline.py'))
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'pipelines',
+                                   'toy_pipeline.py'))
     cfg.work_dir = str(tmp_path / 'work')
     cfg.expand = dict(method='none', bg_thr=0.2)
     stages, paths, classes = build_wsss_stages(cfg)
