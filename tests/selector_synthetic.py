@@ -52,7 +52,10 @@ def synth_cams(gt, img_label, class_names, rng, ignore_index=255):
             scale = 1.0
         dist = ndimage.distance_transform_edt(region)
         core = np.sqrt(dist / max(dist.max(), 1.0))
-        halo = ndimage.gaussian_filter(region.astype(np.float32), sigma * 2)
+        # the leak past the border scales with the object (8 px for a
+        # 36 px object, as on the toy data this was first written for)
+        halo = ndimage.gaussian_filter(region.astype(np.float32), max(
+            2 * sigma, 0.25 * np.sqrt(region.sum())))
         cam = np.maximum(core, 0.8 * halo / max(halo.max(), 1e-6))
         if class_names[key] == RAIL_CLASS:
             ys = np.flatnonzero(region.any(1))

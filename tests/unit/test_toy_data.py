@@ -235,16 +235,21 @@ def test_meta_describes_the_set(toy_root):
 # --- what makes it WSSS-hard -------------------------------------------------
 
 def test_every_train_stands_on_rails(toy_root):
+    """Every train stands on rails; a few images show an empty track
+    (rails are strong, not perfect, evidence of a train)."""
     meta = _meta(toy_root)['voc']['images']
-    n_train = 0
+    n_train = n_empty = 0
     for i, info in meta.items():
         mask = load_label_png(osp.join(_voc(toy_root), 'SegmentationClassAug',
                                        i + '.png'))
         has_train = (mask == TRAIN).any()
-        assert has_train == (info['rails'] is not None), i
-        if not has_train:
+        if has_train:
+            assert info['rails'] is not None, i
+            n_train += 1
+        elif info['rails'] is not None:
+            n_empty += 1
+        else:
             continue
-        n_train += 1
         y, h = info['rails']['y'], info['rails']['height']
         img = np.asarray(Image.open(osp.join(_voc(toy_root), 'JPEGImages',
                                              i + '.jpg')), np.float32)
@@ -254,7 +259,7 @@ def test_every_train_stands_on_rails(toy_root):
         # ... and runs across the image: a grey steel line on top, where no
         # object hides it, above a darker bed of sleepers and ballast
         free = (mask[int(y) - 1:int(y + h) + 2] == 0).all(0)
-        assert free.mean() > 0.3, i
+        assert free.mean() > 0.1, i  # trains span up to 80 % of it
         top = img[int(np.floor(y)):int(np.floor(y)) + 2][:, free]
         bright = top.mean(-1).max(0)
         chroma = (top.max(-1) - top.min(-1)).min(0)
@@ -263,13 +268,16 @@ def test_every_train_stands_on_rails(toy_root):
         assert np.median(chroma) < 45, (i, np.median(chroma))
         assert np.median(bright - bed) > 30, i
     assert n_train >= 3
+    assert n_empty < n_train
 
 
-def _contrast(img, vis, size):
-    """Colour distance between an object's interior and the ring around
-    it (what it is seen against)."""
+def _contrast(img, vis, size, body=None):
+    """Colour distance between an object's interior (only its ``body``
+    pixels when given) and the ring around it (what it is seen against)."""
     k = max(2, size // 40)
     inner = cv2.erode(vis.astype(np.uint8), np.ones((k, k), np.uint8)) > 0
+    if body is not None:
+        inner &= body
     ring = (cv2.dilate(vis.astype(np.uint8), np.ones((3 * k, 3 * k),
                                                      np.uint8)) > 0) & ~vis
     if inner.sum() < 4 or ring.sum() < 4:
@@ -278,31 +286,33 @@ def _contrast(img, vis, size):
 
 
 def test_chairs_are_low_contrast_and_objects_carry_markers():
-    """Rendered in-process: per-object contrast with the surroundings, and
-    the size of the discriminative marker."""
+    """Rendered in-process: the contrast of each object's body (its marker
+    left out) with the surroundings, and the size of the discriminative
+    marker (calibrated so that CAMs reach VOC's regime, docs/toy_data.md:
+    about a fifth to a third of the object, spread over it)."""
     size = 96
     contrast = {n: [] for n in CLASS_NAMES}
     marker = {n: [] for n in CLASS_NAMES}
     for i in range(60):
         rng = scene_rng(11, 0, i)
-        image, label, _, info = render_scene(rng, size)
+        image, label, _, info, maps = render_scene(rng, size, maps=True)
         img = image.astype(np.float32)
         for k, o in enumerate(info['objects']):
-            x0, y0, x1, y1 = o['bbox']
-            vis = np.zeros((size, size), bool)
-            region = label[y0:y1, x0:x1] == o['label']
-            vis[y0:y1, x0:x1] = region
-            c = _contrast(img, vis, size)
+            vis = maps['instance'] == k
+            c = _contrast(img, vis, size, body=~maps['marker'])
             if c is not None:
                 contrast[o['cls']].append(c)
             marker[o['cls']].append(o['marker_fraction'])
+            np.testing.assert_allclose(
+                o['marker_fraction'], (maps['marker'] & vis).sum()
+                / vis.sum(), atol=1e-4)
     chair = np.median(contrast['chair'])
     others = np.median(sum((contrast[n] for n in CLASS_NAMES
                             if n != 'chair'), []))
     assert len(contrast['chair']) >= 5
-    assert chair < 0.5 * others, (chair, others)
+    assert chair < 0.6 * others, (chair, others)
     for name, fr in marker.items():
-        assert 0.06 <= np.median(fr) <= 0.2, (name, np.median(fr))
+        assert 0.12 <= np.median(fr) <= 0.4, (name, np.median(fr))
 
 
 def test_render_scene_is_a_pure_function_of_its_rng():
@@ -327,7 +337,8 @@ def test_scene_maps_agree_with_label_and_info():
         assert marker.any() and not (marker & (inst < 0)).any()
         assert not (rails & (inst >= 0)).any()
         assert rails.any() == (info['rails'] is not None)
-        assert rails.any() == ('train' in info['classes'])
+        if 'train' in info['classes']:
+            assert rails.any()
         for k, o in enumerate(info['objects']):
             assert (inst == k).sum() == o['area']
 
