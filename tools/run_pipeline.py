@@ -33,6 +33,10 @@ def parse_args(argv=None):
     parser.add_argument('--nproc', type=int, default=1,
                         help='processes per stage with --launcher pytorch '
                         '(GPUs, or CPU processes with gloo)')
+    parser.add_argument('--jobs', type=int,
+                        help='stages run side by side when their inputs are '
+                        'ready, each with cpu_count // jobs threads '
+                        '(default: the config\'s `jobs`, else 1)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override pipeline config settings')
     return parser.parse_args(argv)
@@ -48,7 +52,8 @@ def main(argv=None):
     nproc = args.nproc if args.launcher == 'pytorch' else 1
     stages, paths, classes = build_wsss_stages(cfg)
     t0 = time.time()
-    runner = PipelineRunner(cfg.work_dir, stages, nproc=nproc,
+    jobs = args.jobs or cfg.get('jobs', 1)
+    runner = PipelineRunner(cfg.work_dir, stages, nproc=nproc, jobs=jobs,
                             env=cfg.get('env', None))
     try:
         manifest = runner.run(only=args.stages)

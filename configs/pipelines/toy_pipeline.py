@@ -1,6 +1,10 @@
 # The demo (`make demo`): every stage on CPU on the procedural toy data.
 # Run: python tools/run_pipeline.py configs/pipelines/toy_pipeline.py
 work_dir = 'work_dirs/demo'
+# stages whose inputs are ready run side by side, 2 at a time, one thread
+# each (the saliency branch beside classify -> cam -> expand; the two
+# segmenters): on 2 cores that is about 1.5x faster than one after the other
+jobs = 2
 
 data = dict(
     # build the toy data first (stage "data"); None for a real dataset

@@ -6,6 +6,7 @@
 # data/DUTS/{DUTS-TR,DUTS-TE}. ImageNet / Swin weights come from the stage
 # configs' init_cfg.
 work_dir = 'work_dirs/voc12_pipeline'
+jobs = 1   # one stage at a time: each takes all GPUs (--nproc)
 
 data = dict(
     toy=None,

@@ -16,6 +16,11 @@ it finished:
   ``tools/train.py --resume`` continues from the last checkpoint);
 * fingerprint changed (a config or setting changed, or an upstream stage was
   rerun) -> its outputs are deleted and it is run from scratch.
+
+With ``jobs > 1`` stages whose upstream stages have finished run side by
+side (e.g. the saliency branch beside classify -> cam -> expand), each with
+``cpu_count // jobs`` threads (``OMP_NUM_THREADS``), fixed per run, so a
+rerun with the same ``jobs`` gives the same numbers.
 """
 import hashlib
 import json
@@ -24,7 +29,9 @@ import os.path as osp
 import shutil
 import subprocess
 import sys
+import threading
 import time
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
 from mmwsss.utils.io import atomic_write
 
@@ -119,12 +126,21 @@ class Stage:
 class PipelineRunner:
     """Run stages with a manifest; see the module docstring."""
 
-    def __init__(self, work_dir, stages, nproc=1, env=None, log=print):
+    def __init__(self, work_dir, stages, nproc=1, env=None, log=print,
+                 jobs=1):
         self.work_dir = work_dir
         self.stages = stages
         self.nproc = nproc
-        self.env = env or {}
+        self.jobs = max(1, int(jobs))
+        self.env = dict(env or {})
+        if self.jobs > 1:
+            threads = str(max(1, (os.cpu_count() or 1) // self.jobs))
+            for var in ('OMP_NUM_THREADS', 'MKL_NUM_THREADS'):
+                self.env.setdefault(var, threads)
         self.log = log
+        # manifest writes and fingerprints (mmengine's config loading is not
+        # thread-safe) happen one thread at a time
+        self._lock = threading.RLock()
         self.manifest_path = osp.join(work_dir, 'manifest.json')
         self.manifest = self._load_manifest()
         self._digests = {}
@@ -189,10 +205,21 @@ class PipelineRunner:
             self._digests[path] = data_digest(path)
         return self._digests[path]
 
+    def _record(self, name, entry=None, **fields):
+        """Set (``entry``) or update (``fields``) one stage's manifest entry
+        and save the manifest; one thread at a time."""
+        with self._lock:
+            if entry is not None:
+                self.manifest['stages'][name] = entry
+            self.manifest['stages'][name].update(fields)
+            self._save_manifest()
+
     # -- running ----------------------------------------------------------
     def _argv(self, stage, command):
         if self.nproc > 1 and command[0] in stage.torchrun:
-            port = str(29500 + (os.getpid() % 1000))
+            # one port per stage: stages may run side by side (jobs > 1)
+            port = str(29500 + (os.getpid() % 500) * 8
+                       + self.stages.index(stage) % 8)
             return [sys.executable, '-m', 'torch.distributed.run',
                     f'--nproc_per_node={self.nproc}', f'--master_port={port}',
                     command[0], *command[1:], '--launcher', 'pytorch']
@@ -217,46 +244,71 @@ class PipelineRunner:
                 f'{" ".join(argv)}\n--- last lines of {log_file} ---\n{tail}')
 
     def run(self, only=None):
-        """Run all stages (or the names in ``only``, in pipeline order)."""
+        """Run all stages (or the names in ``only``): in pipeline order, or,
+        with ``jobs > 1``, each as soon as the stages it reads from have
+        finished. The first failure stops new stages from starting; those
+        running finish, then it is raised."""
         names = [s.name for s in self.stages]
         for name in only or ():
             if name not in names:
                 raise ValueError(f'unknown stage "{name}"; stages: {names}')
-        log_dir = osp.join(self.work_dir, 'logs')
-        os.makedirs(log_dir, exist_ok=True)
+        os.makedirs(osp.join(self.work_dir, 'logs'), exist_ok=True)
         self._digests = {}
-        for stage in self.stages:
-            if only and stage.name not in only:
-                continue
-            fp = self.fingerprint(stage)
-            entry = self.manifest['stages'].get(stage.name, {})
-            if entry.get('status') == 'done' and entry.get('fingerprint') == fp:
-                self.log(f'[{stage.name}] up to date, skipped')
-                continue
-            if entry.get('fingerprint') == fp:
-                self.log(f'[{stage.name}] resuming an interrupted run')
-            else:
-                if entry:
-                    self.log(f'[{stage.name}] settings or input data '
-                             'changed: rerun from scratch')
-                for out in stage.outputs:
-                    if osp.isdir(out):
-                        shutil.rmtree(out)
-                    elif osp.exists(out):
-                        os.remove(out)
-            self.manifest['stages'][stage.name] = dict(
-                fingerprint=fp, status='running', started=time.time(),
-                outputs=stage.outputs)
-            self._save_manifest()
-            t0 = time.time()
-            log_file = osp.join(log_dir, f'{stage.name}.log')
-            for command in stage.commands:
-                self._run_command(stage, command, log_file)
-            metrics = stage.metrics() if stage.metrics else {}
-            self.manifest['stages'][stage.name].update(
-                status='done', seconds=round(time.time() - t0, 1),
-                metrics=metrics)
-            self._save_manifest()
-            self.log(f'[{stage.name}] done in {time.time() - t0:.0f} s'
-                     + (f': {json.dumps(metrics)[:300]}' if metrics else ''))
+        todo = [s for s in self.stages if not only or s.name in only]
+        pending = {s.name for s in todo}
+        running, error = {}, None
+        with ThreadPoolExecutor(max_workers=self.jobs) as pool:
+            while todo or running:
+                ready = [s for s in todo
+                         if not pending.intersection(s.deps)] if not error \
+                    else []
+                for stage in ready[:self.jobs - len(running)]:
+                    todo.remove(stage)
+                    running[pool.submit(self._run_stage, stage)] = stage
+                if not running:
+                    if todo and not error:
+                        raise RuntimeError(
+                            'stages wait on each other: '
+                            f'{[s.name for s in todo]}')
+                    break
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    stage = running.pop(future)
+                    pending.discard(stage.name)
+                    if future.exception() is not None and error is None:
+                        error = future.exception()
+        if error is not None:
+            raise error
         return self.manifest
+
+    def _run_stage(self, stage):
+        with self._lock:
+            fp = self.fingerprint(stage)
+        entry = self.manifest['stages'].get(stage.name, {})
+        if entry.get('status') == 'done' and entry.get('fingerprint') == fp:
+            self.log(f'[{stage.name}] up to date, skipped')
+            return
+        if entry.get('fingerprint') == fp:
+            self.log(f'[{stage.name}] resuming an interrupted run')
+        else:
+            if entry:
+                self.log(f'[{stage.name}] settings or input data '
+                         'changed: rerun from scratch')
+            for out in stage.outputs:
+                if osp.isdir(out):
+                    shutil.rmtree(out)
+                elif osp.exists(out):
+                    os.remove(out)
+        self._record(stage.name, dict(fingerprint=fp, status='running',
+                                      started=time.time(),
+                                      outputs=stage.outputs))
+        t0 = time.time()
+        log_file = osp.join(self.work_dir, 'logs', f'{stage.name}.log')
+        for command in stage.commands:
+            self._run_command(stage, command, log_file)
+        with self._lock:
+            metrics = stage.metrics() if stage.metrics else {}
+        self._record(stage.name, status='done',
+                     seconds=round(time.time() - t0, 1), metrics=metrics)
+        self.log(f'[{stage.name}] done in {time.time() - t0:.0f} s'
+                 + (f': {json.dumps(metrics)[:300]}' if metrics else ''))

@@ -486,7 +486,7 @@ def add_cli_args(parser, selector=True):
     g.add_argument('--sal-thr', type=float,
                    help='saliency binarisation threshold (in [0, 1])')
     g.add_argument('--tau', type=float,
-                   help='soft mode: alpha* = 0 when o + n_c < tau')
+                   help='soft mode: alpha* = (o + n_c) / 2, or 0 below tau')
     g.add_argument('--alpha', type=float,
                    help='soft mode: a fixed alpha instead of alpha*')
     g.add_argument('--bg-thr', type=float,

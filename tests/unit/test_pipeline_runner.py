@@ -191,3 +191,47 @@ def test_wsss_stages_pass_config_sections_and_contract_files(tmp_path):
         assert '--out-metrics' in test[0], name
     assert by_name['segment_select'].deps == ['select']
     assert by_name['segment_expand'].deps == ['expand']
+
+
+# waits until a peer flag file exists (or times out with exit 4), after
+# writing its own: two such stages finish only if they run side by side
+RENDEZVOUS = ('import sys, os, time; open(sys.argv[1], "w").close(); t = '
+              'time.time()\nwhile not os.path.exists(sys.argv[2]):\n'
+              '    time.sleep(0.05)\n    if time.time() - t > 20: '
+              'sys.exit(4)')
+
+
+def test_jobs_run_independent_stages_side_by_side(tmp_path):
+    """jobs=2: a and c (independent) meet at a rendezvous, so they ran at
+    the same time; b starts only after a, d only after b; each stage got
+    cpu_count // 2 threads; a second run skips everything."""
+    import os
+    stages, journal = _graph(tmp_path, {})
+    a, b, c, d = stages
+    fa, fc = str(tmp_path / 'flag_a'), str(tmp_path / 'flag_c')
+    a.commands.insert(0, ['-c', RENDEZVOUS, fa, fc])
+    c.commands.insert(0, ['-c', RENDEZVOUS, fc, fa])
+    threads = str(tmp_path / 'threads.txt')
+    d.commands.append(['-c', 'import os, sys; open(sys.argv[1], "w").write('
+                       'os.environ["OMP_NUM_THREADS"])', threads])
+    work = str(tmp_path / 'work')
+    PipelineRunner(work, stages, jobs=2, log=lambda *_: None).run()
+    order = _lines(journal)
+    assert sorted(order) == ['a', 'b', 'c', 'd']
+    assert order.index('a') < order.index('b') < order.index('d')
+    assert open(threads).read() == str(max(1, (os.cpu_count() or 1) // 2))
+    manifest = json.load(open(osp.join(work, 'manifest.json')))
+    assert all(manifest['stages'][n]['status'] == 'done' for n in 'abcd')
+    PipelineRunner(work, stages, jobs=2, log=lambda *_: None).run()
+    assert sorted(_lines(journal)) == ['a', 'b', 'c', 'd']
+
+
+def test_jobs_failure_stops_the_dependants(tmp_path):
+    """jobs=2: b fails; d (after b) never starts, c (independent) runs, the
+    error names b."""
+    stages, journal = _graph(tmp_path, {})
+    stages[1].commands.append(['-c', 'import sys; sys.exit(5)'])
+    with pytest.raises(RuntimeError, match='stage "b" failed'):
+        PipelineRunner(str(tmp_path / 'work'), stages, jobs=2,
+                       log=lambda *_: None).run()
+    assert 'd' not in _lines(journal) and 'a' in _lines(journal)

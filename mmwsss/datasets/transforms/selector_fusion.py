@@ -34,7 +34,8 @@ class SelectorFusion(BaseTransform):
         t0, t1 (float): Algorithm 1 thresholds. Defaults 0.4, 0.2.
         salient_thr (float): a class is salient when ``n_c >= salient_thr``.
         sal_thr (float): saliency binarisation threshold in [0, 1].
-        tau (float): soft mode, alpha* = 0 when ``o + n_c < tau``.
+        tau (float): soft mode, alpha* = ``(o + n_c) / 2``, or 0 when that
+            is below ``tau``.
         alpha (float, optional): soft mode, a fixed alpha instead of alpha*.
         cam_dir (str, optional): soft mode, stage-2 CAMs ``<id>.npz``;
             without them the class region is a 0/1 map.
