@@ -153,6 +153,8 @@ class ImageLabels:
         else:
             self.file = cls_labels or osp.join(data_root, 'cls_labels.npy')
             self._table = load_cls_labels(self.file)
+            if not self._table:
+                raise ValueError(f'{self.file}: no labels')
             lengths = {v.size for v in self._table.values()}
             if len(lengths) != 1:
                 raise ValueError(f'{self.file}: image-level labels have '

@@ -20,9 +20,8 @@ import os.path as osp
 
 import numpy as np
 
-from mmwsss.datasets.voc_layout import (class_names_for, default_gt_dir,
-                                        labels_from_mask, load_cls_labels,
-                                        split_list_path)
+from mmwsss.datasets.voc_layout import (ImageLabels, class_names_for,
+                                        default_gt_dir, split_list_path)
 from mmwsss.utils.io import (load_cam_npz, load_grey_png, load_label_png,
                              read_image_list)
 
@@ -95,28 +94,15 @@ class SelectorInputs:
             default_gt_dir(data_root) if data_root else None)
         self.sal_suffix = sal_suffix
         self.labels_from_gt = labels_from_gt
-        self.cls_labels_file = None
-        self._cls = None
-        if labels_from_gt:
-            if num_classes is None:
-                raise ValueError('labels_from_gt needs num_classes (the '
-                                 'number of foreground classes)')
-        else:
-            self.cls_labels_file = cls_labels or osp.join(data_root,
-                                                          'cls_labels.npy')
-            self._cls = load_cls_labels(self.cls_labels_file)
-            if not self._cls:
-                raise ValueError(f'{self.cls_labels_file}: no labels')
-            lengths = {v.size for v in self._cls.values()}
-            if len(lengths) != 1:
-                raise ValueError(f'{self.cls_labels_file}: image-level labels '
-                                 f'have different lengths {sorted(lengths)}')
-            k = lengths.pop()
-            if num_classes is not None and k != num_classes:
-                raise ValueError(f'{self.cls_labels_file}: labels hold {k} '
-                                 f'classes, expected {num_classes}')
-            num_classes = k
-        self.num_classes = int(num_classes)
+        if labels_from_gt and num_classes is None:
+            raise ValueError('labels_from_gt needs num_classes (the '
+                             'number of foreground classes)')
+        # one reader of image-level labels (file or masks), checked once
+        self.image_labels = ImageLabels(
+            data_root, cls_labels=cls_labels, from_mask=labels_from_gt,
+            mask_dir=self.gt_dir, num_classes=num_classes)
+        self.cls_labels_file = self.image_labels.file
+        self.num_classes = self.image_labels.num_classes
         self.class_names = class_names_for(self.num_classes)
 
     # paths
@@ -137,13 +123,7 @@ class SelectorInputs:
         return load_label_png(self.gt_path(img_id))
 
     def img_label(self, img_id):
-        if self.labels_from_gt:
-            return labels_from_mask(self.gt(img_id), self.num_classes)
-        try:
-            return self._cls[img_id]
-        except KeyError:
-            raise KeyError(f'{self.cls_labels_file}: no image-level label for '
-                           f'{img_id!r}') from None
+        return self.image_labels(img_id)
 
     def pseudo_label(self, img_id, path=None):
         # values outside 0..K and 255 are refused (not copied into outputs)
