@@ -22,8 +22,8 @@ import numpy as np
 
 from mmwsss.datasets.voc_layout import (ImageLabels, class_names_for,
                                         default_gt_dir, split_list_path)
-from mmwsss.utils.io import (load_cam_npz, load_grey_png, load_label_png,
-                             read_image_list)
+from mmwsss.utils.io import (label_values, load_cam_npz, load_grey_png,
+                             load_label_png, read_image_list)
 
 
 
@@ -142,7 +142,7 @@ class SelectorInputs:
         """Raise naming both files when the pseudo-label holds a class
         the image-level label lacks (a label vector of the wrong length or
         order, or labels of another split)."""
-        present = np.unique(label)
+        present = label_values(label)
         present = present[(present > 0) & (present != 255)]
         absent = [int(c) for c in present if img_label[int(c) - 1] <= 0.5]
         if absent:
