@@ -11,8 +11,7 @@ process, no workers), on the same files:
 * **bare**: this file with ``--bare``: Python, numpy and PIL decode the
   prediction and the ground truth of every id of the split list
   (``np.asarray(Image.open(path))``), nothing else;
-* **tool**: ``tools/eval_labels.py`` (``eval_pseudo_labels.py`` before the
-  stage renaming) on the same split: the same
+* **tool**: ``tools/eval_labels.py`` on the same split: the same
   decoding plus the checks, one confusion matrix over the split and the
   scores (``--out-json``).
 
@@ -31,16 +30,6 @@ import time
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 
-def stage_tool(*names):
-    """The first of ``tools/<name>`` that exists (the tool's name, then
-    its name before the stage renaming)."""
-    for name in names:
-        path = osp.join(REPO, 'tools', name)
-        if osp.isfile(path):
-            return path
-    raise FileNotFoundError(f'none of tools/{names} exists')
-
-
 def bare(voc, split):
     """The reference: decode the prediction and the ground truth."""
     import numpy as np
@@ -57,8 +46,9 @@ def bare(voc, split):
 
 
 def tool_cmd(voc, split, out_json):
+    from voc_like_data import tool_path
     return [sys.executable,
-            stage_tool('eval_labels.py', 'eval_pseudo_labels.py'),
+            tool_path('eval_labels.py'),
             '--pred-dir', osp.join(voc, 'pseudo'), '--data-root', voc,
             '--split', split, '--classes', 'voc', '--out-json', out_json]
 

@@ -12,8 +12,7 @@ included), on the same files:
 * **bare**: this file with ``--bare``: Python, numpy and PIL read the
   pseudo-label and the saliency map of every id of the split list and
   write the label as a palette PNG, nothing else;
-* **tool**: ``tools/run_select.py`` (``fuse_pseudo_labels.py`` before the stage
-  renaming; ``--nproc`` = ``--workers``):
+* **tool**: ``tools/run_select.py`` (``--nproc`` = ``--workers``):
   the same I/O plus the image-level labels, the selector, the atomic
   writes, the audit-log journal and the final CSV.
 
@@ -33,16 +32,6 @@ import time
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 
-def stage_tool(*names):
-    """The first of ``tools/<name>`` that exists (the tool's name, then
-    its name before the stage renaming)."""
-    for name in names:
-        path = osp.join(REPO, 'tools', name)
-        if osp.isfile(path):
-            return path
-    raise FileNotFoundError(f'none of tools/{names} exists')
-
-
 def bare(voc, split, out):
     """The reference: read label + saliency, write the label."""
     import numpy as np
@@ -60,8 +49,9 @@ def bare(voc, split, out):
 
 
 def tool_cmd(voc, split, out, workers):
+    from voc_like_data import tool_path
     return [sys.executable,
-            stage_tool('run_select.py', 'fuse_pseudo_labels.py'),
+            tool_path('run_select.py'),
             '--data-root', voc, '--split', split,
             '--pseudo-dir', osp.join(voc, 'pseudo'),
             '--sal-dir', osp.join(voc, 'saliency'),

@@ -62,6 +62,17 @@ def make_scene(rng):
     return gt, pseudo, sal, img_label
 
 
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+
+
+def tool_path(name):
+    """``tools/<name>`` of this repository."""
+    path = osp.join(REPO, 'tools', name)
+    if not osp.isfile(path):
+        raise FileNotFoundError(path)
+    return path
+
+
 def voc_palette():
     """The VOC colour map (256 x 3, bit-interleaved class index)."""
     pal = np.zeros((256, 3), np.uint8)
