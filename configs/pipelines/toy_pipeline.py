@@ -39,7 +39,8 @@ expand = dict(
 # stage saliency: the RGB-SOD net (mmseg scope)
 saliency = dict(config='configs/sod/rgbsod_r18-w16_1xb8-800_toy-160x160.py',
                 cfg_options=dict())
-# stage select: the selector (mmwsss.stages.select.SelectSettings)
+# stage select: the selector (mmwsss.stages.select.SelectSettings); the
+# soft rule's background threshold bg_thr defaults to 'best' (the CAM sweep's)
 select = dict(mode='hard')
 # stage segment: the segmenter, trained once on the expand stage's labels
 # (segment_expand), once on the select stage's fused labels (segment_select)

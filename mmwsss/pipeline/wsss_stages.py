@@ -241,8 +241,16 @@ def build_wsss_stages(cfg):
         deps=['data'], config_files=[s.config], metrics=s_metrics,
         torchrun=('tools/train.py', 'tools/run_saliency.py')))
 
-    # 5. select: class salience, then fusion, evaluated on the GT split
-    sel_cfg = _stage_config(W, 'select', cfg.get('select'))
+    # 5. select: class salience, then fusion, evaluated on the GT split.
+    # The soft rule's foreground score (and the alpha sweep) is thresholded
+    # at the background threshold: by default ('best') the CAM sweep's.
+    sel_section = dict(cfg.get('select') or {})
+    sel_thr = sel_section.pop('bg_thr', 'best')
+    if sel_thr == 'best':
+        sel_thr = LazyArg(
+            lambda: str(_read_json(cam_eval)['best_threshold']),
+            f'best_threshold:{cam_eval}')
+    sel_cfg = _stage_config(W, 'select', sel_section)
     select_eval = osp.join(W, 'select_eval.json')
     sweep_md = osp.join(W, 'selector_sweep.md')
     inputs = ['--data-root', voc, '--split', cam_split, '--pseudo-dir',
@@ -252,7 +260,7 @@ def build_wsss_stages(cfg):
         [['tools/class_salience.py', *inputs, '--out', p['norms']],
          ['tools/run_select.py', *inputs, '--norms', p['norms'], '--out',
           p['pseudo_fused_dir'], '--log', p['selector_log'],
-          '--stage-config', sel_cfg],
+          '--stage-config', sel_cfg, '--bg-thr', sel_thr],
          ['tools/eval_labels.py', '--pred-dir', p['pseudo_fused_dir'],
           '--data-root', voc, '--split', eval_split, '--out-json',
           select_eval],
@@ -260,11 +268,12 @@ def build_wsss_stages(cfg):
          ['tools/sweep_selector.py', '--data-root', voc, '--split',
           eval_split, '--pseudo-dir', p['pseudo_cam_dir'], '--sal-dir',
           p['sal_dir'], '--cam-dir', p['cam_dir'], '--norms', p['norms'],
-          '--stage-config', sel_cfg, '--out-md', sweep_md, '--out-json',
-          p['selector_sweep']]],
+          '--stage-config', sel_cfg, '--bg-thr', sel_thr, '--out-md',
+          sweep_md, '--out-json', p['selector_sweep']]],
         outputs=[p['norms'], p['pseudo_fused_dir'], select_eval, sweep_md,
                  p['selector_sweep']],
-        settings=dict(cfg.get('select') or {}), deps=['expand', 'saliency'],
+        settings=dict(cfg.get('select') or {}),
+        deps=['cam', 'expand', 'saliency'],
         metrics=lambda: _read_json(select_eval)))
 
     # 6. segment: the segmenter on the expand labels and on the fused labels
