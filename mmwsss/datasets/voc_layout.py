@@ -21,17 +21,16 @@ import numpy as np
 
 from mmwsss.utils.io import load_label_png, read_image_list
 
+from .toy_metainfo import TOY_CLASSES
+
 VOC_CLASSES = ('background', 'aeroplane', 'bicycle', 'bird', 'boat',
                'bottle', 'bus', 'car', 'cat', 'chair', 'cow', 'diningtable',
                'dog', 'horse', 'motorbike', 'person', 'pottedplant', 'sheep',
                'sofa', 'train', 'tvmonitor')
 
-#: classes of the procedural toy dataset (tools/make_toy_data.py): index 0 is
+#: TOY_CLASSES: classes of the procedural toy dataset (tools/make_toy_data.py),
+#: defined once in :mod:`mmwsss.datasets.toy_metainfo`: index 0 is
 #: background, 1..6 the foreground classes, in the order of cls_labels.npy.
-#: "train" always stands on rails (CAMs leak onto them); "chair" is the
-#: low-contrast, weakly salient class.
-TOY_CLASSES = ('background', 'ball', 'box', 'star', 'train', 'bottle',
-               'chair')
 
 #: named class sets (background first)
 CLASS_SETS = dict(voc=VOC_CLASSES, toy=TOY_CLASSES)

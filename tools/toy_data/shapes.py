@@ -13,11 +13,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from mmwsss.datasets.toy_metainfo import TOY_CLASSES
+
 from .textures import (coords, ellipse_alpha, line_alpha, poly_alpha,
                        rect_points, transform)
 
-#: foreground classes, index 1..6 (index 0 is background), as TOY_CLASSES
-CLASS_NAMES = ('ball', 'box', 'star', 'train', 'bottle', 'chair')
+#: foreground classes, index 1..6 (index 0 is background): the package's
+#: one definition (mmwsss.datasets.toy_metainfo, no torch/mm import)
+CLASS_NAMES = TOY_CLASSES[1:]
 
 #: the marker's two colours per class (RGB); chair's are relative to the
 #: local background (see :mod:`.scene`) and are ``None`` here
