@@ -54,24 +54,16 @@ def tool_cmd(voc, split, out_json):
 
 
 def main(argv=None):
+    from voc_like_data import add_common_args
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--bare', nargs=2, metavar=('VOC', 'SPLIT'),
                         help=argparse.SUPPRESS)
-    parser.add_argument('--num-images', type=int, default=10582,
-                        help='pairs to generate (default 10582, VOC '
-                        'train_aug)')
-    parser.add_argument('--small', type=int, default=1000,
-                        help='the smaller run for the RSS check')
-    parser.add_argument('--repeats', type=int, default=1,
-                        help='alternate bare/tool runs this many times and '
-                        'keep the fastest of each')
-    parser.add_argument('--gen-workers', type=int, default=2)
-    parser.add_argument('--tmp-dir', default=None)
-    parser.add_argument('--out-json', default=None)
+    add_common_args(parser, 'pairs')
     args = parser.parse_args(argv)
     if args.bare:
         return bare(*args.bare)
-    from voc_like_data import generate, measure, tool_env, write_split
+    from voc_like_data import (generate, measure, summarize, tool_env,
+                               write_split)
     env = tool_env(REPO)
     with tempfile.TemporaryDirectory(dir=args.tmp_dir) as tmp:
         t = time.perf_counter()
@@ -90,31 +82,10 @@ def main(argv=None):
             tmp, 'scores_small.json')), env)
         with open(osp.join(tmp, 'scores.json')) as f:
             scores = json.load(f)
-    b = min(r['wall_s'] for r in bare_runs)
-    t = min(r['wall_s'] for r in tool_runs)
-    result = dict(
-        num_images=len(ids), size=[500, 375], repeats=args.repeats,
-        bare_wall_s=b, tool_wall_s=t, ratio=t / b,
-        bare_ms_per_image=1000 * b / len(ids),
-        tool_ms_per_image=1000 * t / len(ids),
-        tool_peak_rss_mb={str(small): tool_small['peak_rss_mb'],
-                          str(len(ids)): tool_runs[0]['peak_rss_mb']},
-        bare_peak_rss_mb=bare_runs[0]['peak_rss_mb'],
-        mIoU=scores['mIoU'])
-    print(f'bare decode (pred + gt): {b:.2f} s '
-          f'({result["bare_ms_per_image"]:.2f} ms/image)\n'
-          f'eval tool:               {t:.2f} s '
-          f'({result["tool_ms_per_image"]:.2f} ms/image)\n'
-          f'ratio tool/bare: {t / b:.2f}  (target <= 1.2)\n'
-          f'peak RSS of the tool: {tool_small["peak_rss_mb"]:.0f} MB for '
-          f'{small} images, {tool_runs[0]["peak_rss_mb"]:.0f} MB for '
-          f'{len(ids)} (target <= 200 MB, flat); bare: '
-          f'{bare_runs[0]["peak_rss_mb"]:.0f} MB')
-    if args.out_json:
-        with open(args.out_json, 'w') as f:
-            json.dump(result, f, indent=2)
-    return result
-
+    return summarize(bare_runs, tool_runs, tool_small, len(ids), small,
+                     'bare decode (pred + gt)', 'eval tool',
+                     out_json=args.out_json, repeats=args.repeats,
+                     mIoU=scores['mIoU'])
 
 if __name__ == '__main__':
     main()

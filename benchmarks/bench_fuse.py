@@ -60,27 +60,19 @@ def tool_cmd(voc, split, out, workers):
 
 
 def main(argv=None):
+    from voc_like_data import add_common_args
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--bare', nargs=3, metavar=('VOC', 'SPLIT', 'OUT'),
                         help=argparse.SUPPRESS)
-    parser.add_argument('--num-images', type=int, default=10582,
-                        help='inputs to generate (default 10582, VOC '
-                        'train_aug)')
-    parser.add_argument('--small', type=int, default=1000,
-                        help='the smaller run for the RSS check')
+    add_common_args(parser, 'inputs')
     parser.add_argument('--workers', type=int, default=0,
                         help='--nproc of the tool (default 0: the work in '
                         'the tool\'s own process)')
-    parser.add_argument('--repeats', type=int, default=1,
-                        help='alternate bare/tool runs this many times and '
-                        'keep the fastest of each')
-    parser.add_argument('--gen-workers', type=int, default=2)
-    parser.add_argument('--tmp-dir', default=None)
-    parser.add_argument('--out-json', default=None)
     args = parser.parse_args(argv)
     if args.bare:
         return bare(*args.bare)
-    from voc_like_data import generate, measure, tool_env, write_split
+    from voc_like_data import (generate, measure, summarize, tool_env,
+                               write_split)
     env = tool_env(REPO)
     with tempfile.TemporaryDirectory(dir=args.tmp_dir) as tmp:
         t = time.perf_counter()
@@ -102,30 +94,10 @@ def main(argv=None):
                      if p.endswith('.png')])
         if n_out != len(ids):
             raise RuntimeError(f'the tool wrote {n_out} of {len(ids)} labels')
-    b = min(r['wall_s'] for r in bare_runs)
-    t = min(r['wall_s'] for r in tool_runs)
-    result = dict(
-        num_images=len(ids), size=[500, 375], workers=args.workers,
-        repeats=args.repeats, bare_wall_s=b, tool_wall_s=t, ratio=t / b,
-        bare_ms_per_image=1000 * b / len(ids),
-        tool_ms_per_image=1000 * t / len(ids),
-        tool_peak_rss_mb={str(small): tool_small['peak_rss_mb'],
-                          str(len(ids)): tool_runs[0]['peak_rss_mb']},
-        bare_peak_rss_mb=bare_runs[0]['peak_rss_mb'])
-    print(f'bare read + write: {b:.2f} s '
-          f'({result["bare_ms_per_image"]:.2f} ms/image)\n'
-          f'fuse tool:         {t:.2f} s '
-          f'({result["tool_ms_per_image"]:.2f} ms/image)\n'
-          f'ratio tool/bare: {t / b:.2f}  (workers={args.workers}; target '
-          f'<= 1.2)\npeak RSS of the tool: {tool_small["peak_rss_mb"]:.0f} '
-          f'MB for {small} images, {tool_runs[0]["peak_rss_mb"]:.0f} MB for '
-          f'{len(ids)} (target <= 200 MB, flat); bare: '
-          f'{bare_runs[0]["peak_rss_mb"]:.0f} MB')
-    if args.out_json:
-        with open(args.out_json, 'w') as f:
-            json.dump(result, f, indent=2)
-    return result
-
+    return summarize(bare_runs, tool_runs, tool_small, len(ids), small,
+                     'bare read + write', 'fuse tool', out_json=args.out_json,
+                     note=f'workers={args.workers}; ', workers=args.workers,
+                     repeats=args.repeats)
 
 if __name__ == '__main__':
     main()

@@ -168,3 +168,49 @@ def tool_env(repo):
     env['PYTHONPATH'] = repo + os.pathsep + env.get('PYTHONPATH', '')
     env.setdefault('OMP_NUM_THREADS', '1')
     return env
+
+
+def add_common_args(parser, what):
+    """The options both whole-process benchmarks take."""
+    parser.add_argument('--num-images', type=int, default=10582,
+                        help=f'{what} to generate (default 10582, VOC '
+                        'train_aug)')
+    parser.add_argument('--small', type=int, default=1000,
+                        help='the smaller run for the RSS check')
+    parser.add_argument('--repeats', type=int, default=1,
+                        help='alternate bare/tool runs this many times and '
+                        'keep the fastest of each')
+    parser.add_argument('--gen-workers', type=int, default=2)
+    parser.add_argument('--tmp-dir', default=None)
+    parser.add_argument('--out-json', default=None)
+
+
+def summarize(bare_runs, tool_runs, tool_small, num_images, small,
+              bare_name, tool_name, out_json=None, note='', **extra):
+    """Ratio of the fastest tool run to the fastest bare run, per-image
+    times and peak RSS (the tool on ``small`` and on all images); prints
+    them, writes ``out_json`` and returns the dict."""
+    b = min(r['wall_s'] for r in bare_runs)
+    t = min(r['wall_s'] for r in tool_runs)
+    result = dict(
+        num_images=num_images, size=[500, 375], **extra,
+        bare_wall_s=b, tool_wall_s=t, ratio=t / b,
+        bare_ms_per_image=1000 * b / num_images,
+        tool_ms_per_image=1000 * t / num_images,
+        tool_peak_rss_mb={str(small): tool_small['peak_rss_mb'],
+                          str(num_images): tool_runs[0]['peak_rss_mb']},
+        bare_peak_rss_mb=bare_runs[0]['peak_rss_mb'])
+    width = max(len(bare_name), len(tool_name)) + 1
+    print(f'{bare_name + ":":<{width}} {b:.2f} s '
+          f'({result["bare_ms_per_image"]:.2f} ms/image)\n'
+          f'{tool_name + ":":<{width}} {t:.2f} s '
+          f'({result["tool_ms_per_image"]:.2f} ms/image)\n'
+          f'ratio tool/bare: {t / b:.2f}  ({note}target <= 1.2)\n'
+          f'peak RSS of the tool: {tool_small["peak_rss_mb"]:.0f} MB for '
+          f'{small} images, {tool_runs[0]["peak_rss_mb"]:.0f} MB for '
+          f'{num_images} (target <= 200 MB, flat); bare: '
+          f'{bare_runs[0]["peak_rss_mb"]:.0f} MB')
+    if out_json:
+        with open(out_json, 'w') as f:
+            json.dump(result, f, indent=2)
+    return result
