@@ -5,7 +5,7 @@
 Names are resolved lazily: ``from mmwsss.cam import cam_to_label`` does not
 import torch.
 """
-import importlib
+from mmwsss.utils.lazy import lazy_getattr
 
 # numpy only: imported eagerly (the function ``cam_to_label`` must win over
 # the submodule of the same name)
@@ -25,10 +25,4 @@ __all__ = sorted(_WHERE) + [
     'scores_to_label'
 ]
 
-
-def __getattr__(name):
-    if name not in _WHERE:
-        raise AttributeError(f'module {__name__!r} has no attribute '
-                             f'{name!r}')
-    return getattr(importlib.import_module(f'{__name__}.{_WHERE[name]}'),
-                   name)
+__getattr__ = lazy_getattr(__name__, _WHERE)

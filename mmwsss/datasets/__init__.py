@@ -4,19 +4,12 @@ dataset classes (registered by :mod:`mmwsss.mm_components`).
 The dataset classes are resolved lazily, so ``mmwsss.datasets.voc_layout``
 imports neither torch nor OpenMMLab.
 """
-import importlib
+from mmwsss.utils.lazy import lazy_getattr
 
 _WHERE = dict(PseudoLabelVOCDataset='pseudo_label_voc_dataset',
               DUTSDataset='duts_dataset',
               VOCImageLabelDataset='voc_image_label_dataset')
 __all__ = sorted(_WHERE)
+_WHERE.update(transforms='transforms')
 
-
-def __getattr__(name):
-    if name == 'transforms':
-        return importlib.import_module(f'{__name__}.transforms')
-    if name not in _WHERE:
-        raise AttributeError(f'module {__name__!r} has no attribute '
-                             f'{name!r}')
-    return getattr(importlib.import_module(f'{__name__}.{_WHERE[name]}'),
-                   name)
+__getattr__ = lazy_getattr(__name__, _WHERE)

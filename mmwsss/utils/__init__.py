@@ -5,12 +5,12 @@ only by :mod:`mmwsss.mm_components` and the training tools).
 Names are resolved lazily, so ``from mmwsss.utils import load_label_png``
 imports neither torch nor OpenMMLab.
 """
-import importlib
+from .lazy import lazy_getattr
 
 _NAMES = {
     'io': ('VOC_PALETTE', 'atomic_write', 'load_cam_npz', 'load_grey_png',
            'save_grey_png', 'load_label_png', 'read_image_list',
-           'save_cam_npz', 'save_label_png', 'TOY_CLASSES', 'VOC_CLASSES'),
+           'save_cam_npz', 'save_label_png'),
     'sharding': ('ShardedJob', 'map_images', 'get_dist_info',
                  'init_tool_dist', 'close_dist'),
     'compat': ('adapt_config', 'apply_runtime_fixes'),
@@ -21,11 +21,4 @@ _WHERE.update(labels_from_mask='mmwsss.datasets.voc_layout',
 
 __all__ = sorted(_WHERE)
 
-
-def __getattr__(name):
-    if name not in _WHERE:
-        raise AttributeError(f'module {__name__!r} has no attribute '
-                             f'{name!r}')
-    mod = _WHERE[name]
-    mod = importlib.import_module(mod if '.' in mod else f'{__name__}.{mod}')
-    return getattr(mod, name)
+__getattr__ = lazy_getattr(__name__, _WHERE)

@@ -281,11 +281,3 @@ def read_image_list(path):
     if not ids:
         raise ValueError(f'image list is empty: {path}')
     return ids
-
-
-def __getattr__(name):
-    # the class names live in the VOC layout module (one definition)
-    if name in ('VOC_CLASSES', 'TOY_CLASSES'):
-        from mmwsss.datasets import voc_layout
-        return getattr(voc_layout, name)
-    raise AttributeError(f'module {__name__!r} has no attribute {name!r}')

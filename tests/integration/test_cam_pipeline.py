@@ -24,7 +24,7 @@ import mmwsss.mm_components  # noqa: F401  (registers components, compat fixes)
 from mmwsss.cam import (cam_scores_with_background, pixel_adaptive_refine,
                         scores_to_label)
 from mmwsss.utils import load_cam_npz, load_cls_labels, read_image_list
-from mmwsss.utils.io import TOY_CLASSES
+from mmwsss.datasets.voc_layout import TOY_CLASSES
 
 TOY_CFG = 'configs/cam/cam_r18-w16-s16_1xb8-60e_toy-160x160.py'
 

@@ -22,9 +22,9 @@ from mmwsss.selector import (CHANGING_DECISIONS, class_salience_norms,
 from mmwsss.stages.select import (add_cli_args, format_table,
                                   run_class_salience, run_select,
                                   settings_from_args)
-from mmwsss.utils.io import (TOY_CLASSES, load_grey_png, load_label_png,
-                             read_image_list, save_grey_png)
-from mmwsss.datasets.voc_layout import load_cls_labels
+from mmwsss.datasets.voc_layout import TOY_CLASSES, load_cls_labels
+from mmwsss.utils.io import (load_grey_png, load_label_png, read_image_list,
+                             save_grey_png)
 
 SPLIT = 'train_aug'
 NUM = len(TOY_CLASSES)

@@ -13,7 +13,8 @@ from conftest import run_tool
 from mmwsss.evaluation.functional.seg_metrics import PRED_IGNORE_POLICIES
 from mmwsss.evaluation.functional import (confusion_matrix,
                                           scores_from_confusion)
-from mmwsss.utils.io import TOY_CLASSES, save_cam_npz, save_label_png
+from mmwsss.datasets.voc_layout import TOY_CLASSES
+from mmwsss.utils.io import save_cam_npz, save_label_png
 
 
 def _mmseg_scores(pairs, num_classes):

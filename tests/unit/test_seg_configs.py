@@ -12,7 +12,7 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmseg.registry import MODELS, TRANSFORMS
 
-from mmwsss.utils.io import TOY_CLASSES, VOC_CLASSES
+from mmwsss.datasets.voc_layout import TOY_CLASSES, VOC_CLASSES
 from mmwsss.utils.offline_weights import SOURCES
 
 SEG_CONFIGS = sorted(glob.glob(osp.join(REPO, 'configs/seg/*.py')))

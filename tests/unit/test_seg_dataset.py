@@ -11,8 +11,9 @@ from PIL import Image
 
 import mmwsss.mm_components  # noqa: F401  (registers components, compat fixes)
 from conftest import REPO, VOC_REAL_MINI
-from mmwsss.utils.io import (TOY_CLASSES, VOC_CLASSES, VOC_PALETTE,
-                             load_label_png, read_image_list, save_label_png)
+from mmwsss.datasets.voc_layout import TOY_CLASSES, VOC_CLASSES
+from mmwsss.utils.io import (VOC_PALETTE, load_label_png, read_image_list,
+                             save_label_png)
 
 MINI_IDS = read_image_list(
     osp.join(VOC_REAL_MINI, 'ImageSets/Segmentation/mini.txt'))

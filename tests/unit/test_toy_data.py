@@ -23,8 +23,9 @@ from mmwsss.datasets.toy_metainfo import TOY_PALETTE
 sys.path.insert(0, osp.join(REPO, 'tools'))
 from toy_data import (CLASS_NAMES, band_kernel_size,  # noqa: E402
                       boundary_band, render_scene, scene_rng)
-from mmwsss.utils import (TOY_CLASSES, VOC_PALETTE, labels_from_mask,
-                          load_cls_labels, load_label_png, read_image_list)
+from mmwsss.datasets.voc_layout import TOY_CLASSES
+from mmwsss.utils import (VOC_PALETTE, labels_from_mask, load_cls_labels,
+                          load_label_png, read_image_list)
 
 TRAIN = TOY_CLASSES.index('train')
 CHAIR = TOY_CLASSES.index('chair')
