@@ -27,7 +27,6 @@ import os
 import os.path as osp
 import sys
 import tempfile
-import time
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
@@ -71,16 +70,10 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.bare:
         return bare(*args.bare)
-    from voc_like_data import (generate, measure, summarize, tool_env,
-                               write_split)
+    from voc_like_data import measure, prepare, summarize, tool_env
     env = tool_env(REPO)
     with tempfile.TemporaryDirectory(dir=args.tmp_dir) as tmp:
-        t = time.perf_counter()
-        voc, ids = generate(tmp, args.num_images, workers=args.gen_workers)
-        small = min(args.small, len(ids))
-        write_split(voc, 'small', ids[:small])
-        print(f'generated {len(ids)} inputs of 500x375 in '
-              f'{time.perf_counter() - t:.1f} s')
+        voc, ids, small = prepare(tmp, args, 'inputs')
         bare_runs, tool_runs = [], []
         for r in range(args.repeats):
             bare_runs.append(measure(

@@ -185,6 +185,18 @@ def add_common_args(parser, what):
     parser.add_argument('--out-json', default=None)
 
 
+def prepare(tmp, args, what):
+    """Generate ``args.num_images`` inputs in ``tmp`` and the ``small``
+    split of the first ``args.small``; returns ``(voc, ids, small)``."""
+    t = time.perf_counter()
+    voc, ids = generate(tmp, args.num_images, workers=args.gen_workers)
+    small = min(args.small, len(ids))
+    write_split(voc, 'small', ids[:small])
+    print(f'generated {len(ids)} {what} of 500x375 in '
+          f'{time.perf_counter() - t:.1f} s')
+    return voc, ids, small
+
+
 def summarize(bare_runs, tool_runs, tool_small, num_images, small,
               bare_name, tool_name, out_json=None, note='', **extra):
     """Ratio of the fastest tool run to the fastest bare run, per-image
