@@ -326,6 +326,49 @@ def test_duts_dataset_reads_and_checks_pairs(toy_root, tmp_path):
                             pipeline=pipeline))
 
 
+def test_duts_dataset_named_layouts(toy_root, tmp_path):
+    """The official DUTS names and the train/images + train/masks layout
+    (the one of ../shared/data/duts_dev) by ``layout``; 'auto' finds
+    either; neither is an error naming what it looked for."""
+    import mmwsss.mm_components  # noqa: F401
+    from mmengine.registry import init_default_scope
+    from mmseg.registry import DATASETS
+    init_default_scope('mmseg')
+    duts = osp.join(toy_root, 'DUTS')
+    flat = tmp_path / 'flat'
+    for split, part in (('train', 'TR'), ('val', 'TE')):
+        shutil.copytree(osp.join(duts, f'DUTS-{part}', f'DUTS-{part}-Image'),
+                        flat / split / 'images')
+        shutil.copytree(osp.join(duts, f'DUTS-{part}', f'DUTS-{part}-Mask'),
+                        flat / split / 'masks')
+    n = {split: len(os.listdir(osp.join(duts, f'DUTS-{part}',
+                                        f'DUTS-{part}-Image')))
+         for split, part in (('train', 'TR'), ('val', 'TE'))}
+    assert n['train'] != n['val']
+
+    def build(root, **kw):
+        return DATASETS.build(dict(type='DUTSDataset', data_root=str(root),
+                                   pipeline=[], **kw))
+
+    for root, layout in ((duts, 'DUTS'), (flat, 'images_masks'),
+                         (duts, 'auto'), (flat, 'auto')):
+        for split in ('train', 'val'):
+            ds = build(root, layout=layout, split=split)
+            assert len(ds) == n[split], (root, layout, split)
+            names = {osp.basename(ds.get_data_info(i)['img_path'])
+                     for i in range(len(ds))}
+            part = 'TR' if split == 'train' else 'TE'
+            folder = (flat / split / 'images' if root == flat else osp.join(
+                duts, f'DUTS-{part}', f'DUTS-{part}-Image'))
+            assert names == set(os.listdir(folder))
+    with pytest.raises(ValueError, match='train/images'):
+        build(tmp_path / 'nothing', layout='auto')
+    with pytest.raises(ValueError, match='unknown layout'):
+        build(duts, layout='ECSSD')
+    with pytest.raises(ValueError, match='split'):
+        build(duts, layout='DUTS', split='test')
+
+
 def test_region_supervision_stand_in():
     """Optional NAMLab stand-in: scikit-image regions, packed, and a loss
     that is 0 for a map constant inside each region."""
