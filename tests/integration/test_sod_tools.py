@@ -7,12 +7,14 @@ import hashlib
 import json
 import os
 import os.path as osp
+import warnings
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import REPO, VOC_REAL_MINI, run_tool
+from conftest import REPO, SHARED_DATA, VOC_REAL_MINI, run_tool
 
 TOY_CFG = osp.join(REPO, 'configs', 'sod',
                    'rgbsod_r18-w16_1xb8-800_toy-160x160.py')
@@ -105,3 +107,50 @@ def test_run_saliency_names_a_missing_image(sod_checkpoint, tmp_path):
         run_tool('tools/run_saliency.py', TOY_CFG, sod_checkpoint,
                  '--img-dir', osp.join(VOC_REAL_MINI, 'JPEGImages'),
                  '--list', lst, '--out', tmp_path / 'out')
+
+
+DUTS_DEV_VAL = osp.join(SHARED_DATA, 'duts_dev', 'val')
+
+
+@pytest.mark.skipif(not osp.isdir(DUTS_DEV_VAL), reason='no duts_dev')
+def test_run_saliency_then_eval_saliency_agrees_with_pysodmetrics(
+        sod_checkpoint, tmp_path):
+    """Maps of 6 real DUTS-TE images (tools/run_saliency.py), evaluated in
+    one step (tools/eval_saliency.py): the numbers equal pysodmetrics' on
+    the same files; a missing map is an error naming it."""
+    py_sod_metrics = pytest.importorskip('py_sod_metrics')
+    names = sorted(open(osp.join(DUTS_DEV_VAL, 'ids.txt')).read().split())
+    names = names[::len(names) // 6][:6]
+    lst = tmp_path / 'names.txt'
+    lst.write_text('\n'.join(names) + '\n')
+    out = tmp_path / 'maps'
+    run_tool('tools/run_saliency.py', TOY_CFG, sod_checkpoint, '--img-dir',
+             osp.join(DUTS_DEV_VAL, 'images'), '--list', lst, '--out', out)
+    gt_dir = osp.join(DUTS_DEV_VAL, 'masks')
+    run_tool('tools/eval_saliency.py', '--pred-dir', out, '--gt-dir', gt_dir,
+             '--list', lst, '--out-json', tmp_path / 'sod.json')
+    got = json.load(open(tmp_path / 'sod.json'))
+    assert got['num_images'] == 6
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')  # Fmeasure's deprecation notice
+        fm = py_sod_metrics.Fmeasure()
+    mae = py_sod_metrics.MAE()
+    sm, em = py_sod_metrics.Smeasure(), py_sod_metrics.Emeasure()
+    for name in names:
+        pred = cv2.imread(str(out / f'{name}.png'), cv2.IMREAD_GRAYSCALE)
+        gt = cv2.imread(osp.join(gt_dir, f'{name}.png'), cv2.IMREAD_GRAYSCALE)
+        for m in (fm, mae, sm, em):
+            m.step(pred=pred, gt=gt)
+    f, e = fm.get_results()['fm'], em.get_results()['em']
+    want = dict(MAE=mae.get_results()['mae'], maxFm=f['curve'].max(),
+                meanFm=f['curve'].mean(), adpFm=f['adp'],
+                Sm=sm.get_results()['sm'], maxEm=e['curve'].max(),
+                meanEm=e['curve'].mean(), adpEm=e['adp'])
+    for key, value in want.items():
+        assert abs(got[key] - float(value)) < 1e-6, (key, got[key], value)
+    assert 0 < got['MAE'] < 1 and got['Sm'] > 0
+    # a map missing from the folder: an error naming it
+    os.remove(out / f'{names[3]}.png')
+    with pytest.raises(AssertionError, match=f'{names[3]}.png'):
+        run_tool('tools/eval_saliency.py', '--pred-dir', out, '--gt-dir',
+                 gt_dir, '--list', lst)
