@@ -1,14 +1,19 @@
 """Run the pipeline once per seed and report the spread of every number.
 
     python tools/run_study.py configs/pipelines/toy_pipeline.py \
-        --seeds 0 1 2 [--work-dir work_dirs/study] [--cfg-options ...]
+        --seeds 0 1 2 [--work-dir work_dirs/study] [--cfg-options ...] \
+        [--readme README.md docs/study.md]
+    python tools/run_study.py --render-only --work-dir DIR --readme README.md
 
 Seed s runs tools/run_pipeline.py in <work-dir>/seed_<s> with the toy data
 seed (data.toy.seed) and the training seed (randomness.seed) of every
 trained stage set to s. Running the same command again resumes: finished
 seeds are skipped by the pipeline runner. Then <work-dir>/study.md,
 study.json and study.png hold mean ± std of every stage metric and the
-paired differences with / without the selector (see docs/study.md).
+paired differences with / without the selector (see docs/study.md), and
+--readme writes the README's numbers between its <!-- study:begin --> and
+<!-- study:end --> markers. --render-only trains and aggregates nothing: it
+writes that block from an existing <work-dir>/study.json.
 """
 import argparse
 import shlex
@@ -17,28 +22,54 @@ import sys
 from mmengine.config import DictAction
 
 from mmwsss.pipeline.study import run_study
+from mmwsss.pipeline.study_readme import render_readme
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('config', help='pipeline config (configs/pipelines)')
+    parser.add_argument('config', nargs='?',
+                        help='pipeline config (configs/pipelines); not '
+                        'needed with --render-only')
     parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2],
                         help='one pipeline run per seed (default: 0 1 2)')
     parser.add_argument('--work-dir', default='work_dirs/study',
                         help='seed_<s>/ folders and the study files')
     parser.add_argument('--aggregate-only', action='store_true',
                         help='run nothing: aggregate the seeds\' reports')
+    parser.add_argument('--readme', nargs='+',
+                        help='write the study\'s numbers into these files, '
+                        'between its <!-- study:begin --> and '
+                        '<!-- study:end --> lines')
+    parser.add_argument('--render-only', action='store_true',
+                        help='run and aggregate nothing: write --readme '
+                        'from <work-dir>/study.json')
     parser.add_argument('--launcher', choices=['none', 'pytorch'],
                         default='none', help='passed to run_pipeline.py')
     parser.add_argument('--nproc', type=int, default=1,
                         help='passed to run_pipeline.py')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='pipeline config overrides, for every seed')
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.render_only and not args.readme:
+        parser.error('--render-only needs --readme')
+    if not args.render_only and not args.config:
+        parser.error('the pipeline config is required (unless '
+                     '--render-only)')
+    return args
 
 
 def main(argv=None):
     args = parse_args(argv)
+    if args.render_only:
+        try:
+            for readme in args.readme:
+                render_readme(args.work_dir, readme)
+        except ValueError as e:
+            print(f'\nRender stopped: {e}', file=sys.stderr)
+            sys.exit(1)
+        print(f'README numbers written into {" ".join(args.readme)} from '
+              f'{args.work_dir}/study.json')
+        return
     command = ' '.join(shlex.quote(a) for a in
                        ['python', 'tools/run_study.py',
                         *(sys.argv[1:] if argv is None else argv)])
@@ -48,6 +79,8 @@ def main(argv=None):
                            launcher=args.launcher, nproc=args.nproc,
                            aggregate_only=args.aggregate_only,
                            command=command)
+        for readme in args.readme or ():
+            render_readme(args.work_dir, readme, result)
     except (RuntimeError, FileNotFoundError, ValueError) as e:
         print(f'\nStudy stopped: {e}', file=sys.stderr)
         sys.exit(1)
@@ -56,7 +89,9 @@ def main(argv=None):
         print(f'{c["description"]}: {c["mean"]:+.2f}{std} '
               f'(holds in every seed: '
               f'{"yes" if c["positive_in_every_seed"] else "no"})')
-    print(f'Study written: {args.work_dir}/study.md, study.json, study.png')
+    print(f'Study written: {args.work_dir}/study.md, study.json, study.png'
+          + (f'; README numbers: {" ".join(args.readme)}' if args.readme
+             else ''))
 
 
 if __name__ == '__main__':

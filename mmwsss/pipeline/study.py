@@ -24,7 +24,9 @@ see ``docs/report.md``):
   and segmenter on fused - on expanded labels (``segment_select`` -
   ``segment_expand`` mIoU), each with whether it is positive in every seed.
 
-:func:`write_study` writes ``study.md``, ``study.json`` and ``study.png``.
+:func:`write_study` writes ``study.md``, ``study.json`` (with ``run``: the
+machine, date and commit) and ``study.png``;
+:mod:`mmwsss.pipeline.study_readme` writes the README's numbers from it.
 The aggregation is numpy only; the chart uses matplotlib's Agg canvas.
 """
 import json
@@ -36,6 +38,8 @@ import sys
 import numpy as np
 
 from mmwsss.utils.io import atomic_write
+
+from .run_info import run_info
 
 #: repository root (``tools/run_pipeline.py`` lives there)
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -276,6 +280,10 @@ def build_markdown(result, command=None):
              '']
     if command:
         lines += ['```', command, '```', '']
+    run = result.get('run')
+    if run:
+        lines += [f'Machine {run["machine"]}, {run["date"]}, commit '
+                  f'`{run.get("commit") or "not recorded"}`.', '']
     lines += ['Scores in percent (mean ± sample standard deviation, n - 1); '
               'differences in points.', '',
               '## Does the selector help?', '',
@@ -346,6 +354,7 @@ def write_study(out_dir, per_seed, command=None, reports=None):
     """Aggregate and write ``study.md``, ``study.json``, ``study.png`` into
     ``out_dir``; returns the result dict."""
     result = aggregate(per_seed)
+    result['run'] = run_info()  # machine, date, commit of the study
     if command:
         result['command'] = command
     if reports:
