@@ -17,7 +17,8 @@ _NAMES = {
                    'normalize_cams', 'scaled_size'),
     'pixel_adaptive_refinement': ('neighbour_offsets', 'par_affinity',
                                   'pixel_adaptive_refine'),
-    'dense_crf': ('dense_crf_available', 'dense_crf_refine'),
+    'dense_crf': ('dense_crf_available', 'dense_crf_label',
+                  'dense_crf_refine'),
 }
 _WHERE = {n: m for m, names in _NAMES.items() for n in names}
 __all__ = sorted(_WHERE) + [

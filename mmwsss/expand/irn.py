@@ -31,9 +31,12 @@ from mmwsss.utils import ShardedJob, load_cam_npz, save_label_png
 from mmwsss.utils.io import atomic_write
 
 from .relation_labels import (DEFAULT_BG_THR, DEFAULT_FG_THR,
-                              combine_relation_label, plane_label)
+                              combine_relation_label, key_lut, plane_index,
+                              plane_label)
 from .random_walk import DEFAULT_BETA, DEFAULT_EXP_TIMES, DEFAULT_RADIUS
 
+#: refinements of the two thresholded maps of step 1
+REFINEMENTS = ('none', 'crf', 'par')
 #: IRN's background threshold of the propagated maps (sem_seg_bg_thres)
 DEFAULT_SEM_BG_THR = 0.25
 
@@ -46,11 +49,12 @@ class RelationLabelSettings:
         fg_thr: CAM score of confident foreground (IRN ``conf_fg_thres``).
         bg_thr: CAM score below which every class is confident background
             (IRN ``conf_bg_thres``).
-        refine: ``'none'`` or ``'par'``: refine both score stacks ({plane,
-            CAMs}) with the pixel-adaptive refinement before the argmax
-            (IRN uses a dense CRF here).
+        refine: ``'none'``, ``'crf'`` (IRN: each of the two argmax maps
+            smoothed by IRN's label CRF, :func:`mmwsss.cam.dense_crf_label`;
+            needs pydensecrf2) or ``'par'`` (both score stacks {plane, CAMs}
+            refined by the pixel-adaptive refinement before the argmax).
         par_iters: PAR steps.
-        img_suffix: image file suffix (for ``refine='par'``).
+        img_suffix: image file suffix (for ``refine='par'`` / ``'crf'``).
     """
     fg_thr: float = DEFAULT_FG_THR
     bg_thr: float = DEFAULT_BG_THR
@@ -67,6 +71,11 @@ class RandomWalkSettings:
         radius: neighbourhood of the walk, in boundary-map cells (IRN 5).
         beta: power of the affinities (IRN 10).
         exp_times: the walk takes ``2 ** exp_times`` steps (IRN 8).
+        ref_cells: None (IRN): the steps above for every image. A number:
+            ``2 ** exp_times`` steps on a boundary map of ``ref_cells``
+            cells, in proportion to its cell count on the others
+            (:func:`mmwsss.expand.random_walk.walk_steps`; e.g. 11750, a
+            500 x 375 VOC image at stride 4, keeps IRN's walk on VOC).
         bg_thr: background score after the walk (IRN ``sem_seg_bg_thres``
             0.25), the walked maps being divided by their maximum.
         bg_power: None (IRN): the background is the constant ``bg_thr``.
@@ -80,6 +89,7 @@ class RandomWalkSettings:
     radius: int = DEFAULT_RADIUS
     beta: float = DEFAULT_BETA
     exp_times: int = DEFAULT_EXP_TIMES
+    ref_cells: float = None
     bg_thr: float = DEFAULT_SEM_BG_THR
     bg_power: float = None
     flip: bool = True
@@ -106,15 +116,24 @@ def _read_rgb(path):
 # ----------------------------------------------------------------- step 1
 def relation_label_of(keys, cams, settings, image=None):
     """Relation label map (uint8) of one image's CAMs (K x H x W);
-    ``image`` (H x W x 3 RGB) is needed for ``refine='par'``."""
+    ``image`` (H x W x 3 RGB, 0..255) is needed for ``refine='par'`` and
+    ``'crf'``."""
     s = settings
+    if s.refine not in REFINEMENTS:
+        raise ValueError(f'unknown refinement {s.refine!r} {REFINEMENTS}')
     if s.refine == 'none' or len(keys) == 0:
         return combine_relation_label(plane_label(keys, cams, s.fg_thr),
                                       plane_label(keys, cams, s.bg_thr))
-    if s.refine != 'par':
-        raise ValueError(f'unknown refinement {s.refine!r} (none, par)')
     if image is None:
-        raise ValueError('refine="par" needs the image')
+        raise ValueError(f'refine={s.refine!r} needs the image')
+    if s.refine == 'crf':
+        from mmwsss.cam.dense_crf import dense_crf_label
+        chw = np.ascontiguousarray(np.asarray(image).transpose(2, 0, 1))
+        lut = key_lut(keys)
+        labels = [lut[dense_crf_label(chw, plane_index(cams, thr),
+                                      len(keys) + 1)]
+                  for thr in (s.fg_thr, s.bg_thr)]
+        return combine_relation_label(*labels)
     import torch
 
     from mmwsss.cam import pixel_adaptive_refine
@@ -139,7 +158,7 @@ def relation_label_image(img_id, cam_dir, img_dir, out_dir, settings):
     cam_path = osp.join(cam_dir, img_id + '.npz')
     keys, cams = load_cam_npz(cam_path)
     image = None
-    if settings.refine == 'par':
+    if settings.refine in ('par', 'crf'):
         img_path = osp.join(img_dir, img_id + settings.img_suffix)
         image = _read_rgb(img_path)
         if image.shape[:2] != cams.shape[1:]:
@@ -166,6 +185,12 @@ def make_relation_labels(ids, cam_dir, img_dir, out_dir, settings=None,
         dict: ``num_images``, ``done`` (already there), ``seconds``.
     """
     settings = settings or RelationLabelSettings()
+    if settings.refine == 'crf':
+        from mmwsss.cam.dense_crf import CRF_EXTRA, dense_crf_available
+        if not dense_crf_available():
+            raise ImportError("relation labels with refine='crf' need "
+                              f'pydensecrf2, which is not installed: '
+                              f'{CRF_EXTRA}')
     _check_cams(ids, cam_dir)
     _record_settings(out_dir, 'relation_labels', settings, cam_dir=cam_dir)
     job = ShardedJob(ids, lambda i: [osp.join(out_dir, i + '.png')], rank,
@@ -260,7 +285,7 @@ def expand_cams(keys, cams, edge, settings, stride=4):
     x = x / (x.flatten(1).amax(1).view(-1, 1, 1) + 1e-5)
     if s.bg_power is not None:
         x = torch.cat([(1 - x.amax(0, keepdim=True)).pow(s.bg_power), x])
-    rw = propagate(x, edge, s.radius, s.beta, s.exp_times)
+    rw = propagate(x, edge, s.radius, s.beta, s.exp_times, s.ref_cells)
     up = F.interpolate(rw[None], scale_factor=stride, mode='bilinear',
                        align_corners=False)[0, :, :height, :width]
     if up.shape[-2:] != (height, width):

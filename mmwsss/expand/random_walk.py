@@ -81,13 +81,27 @@ def random_walk(scores, trans, num_steps):
     return x.t().reshape(k, height, width)
 
 
+def walk_steps(exp_times, num_cells=None, ref_cells=None):
+    """Steps of the walk: IRN's ``2 ** exp_times``, or, with ``ref_cells``,
+    that many for a map of ``ref_cells`` cells and in proportion to the
+    map's cell count ``num_cells`` otherwise (a walk spreads over a distance
+    that grows with the square root of its steps, so the same fraction of a
+    map of side L needs steps in proportion to L^2). At least one step."""
+    steps = 2**int(exp_times)
+    if ref_cells is None:
+        return steps
+    return max(1, int(round(steps * num_cells / float(ref_cells))))
+
+
 def propagate(scores, edge, radius=DEFAULT_RADIUS, beta=DEFAULT_BETA,
-              exp_times=DEFAULT_EXP_TIMES):
+              exp_times=DEFAULT_EXP_TIMES, ref_cells=None):
     """IRN's ``propagate_to_edge``: scores (K x H x W) times ``1 - edge``,
-    walked ``2 ** exp_times`` steps over the boundary map ``edge`` (H x W)."""
+    walked over the boundary map ``edge`` (H x W) for
+    :func:`walk_steps` steps (IRN: ``2 ** exp_times``)."""
     if scores.shape[-2:] != edge.shape[-2:]:
         raise ValueError(f'scores {tuple(scores.shape)} and edge '
                          f'{tuple(edge.shape)} differ in size')
     trans = transition_matrix(edge, radius, beta)
     x = scores.float() * (1 - edge.float())
-    return random_walk(x, trans, 2**int(exp_times))
+    return random_walk(x, trans,
+                       walk_steps(exp_times, edge.numel(), ref_cells))

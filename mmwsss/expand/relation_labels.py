@@ -13,9 +13,11 @@ marks three kinds of pixel from an image's CAMs:
   trained).
 
 IRN smooths each of the two label maps with a dense CRF before combining
-them; here either map may be refined by any function of the score planes
-(e.g. the pixel-adaptive refinement, see :func:`mmwsss.expand.irn`), and
-:func:`combine_relation_label` applies IRN's rule to the two argmax maps.
+them (``refine='crf'`` of :class:`mmwsss.expand.RelationLabelSettings`,
+:func:`mmwsss.cam.dense_crf_label`); ``refine='par'`` refines the score
+planes with the pixel-adaptive refinement instead, ``'none'`` combines the
+raw argmax maps. :func:`combine_relation_label` applies IRN's rule to the
+two maps.
 """
 import numpy as np
 
@@ -23,6 +25,25 @@ import numpy as np
 DEFAULT_FG_THR = 0.30
 DEFAULT_BG_THR = 0.05
 IGNORE = 255
+
+
+def plane_index(cams, thr):
+    """Argmax over {constant plane ``thr``, CAMs} (K x H x W): 0 where the
+    plane wins (ties go to the plane), k + 1 where CAM k wins."""
+    cams = np.asarray(cams, dtype=np.float32)
+    if cams.ndim != 3:
+        raise ValueError(f'cams must be K x H x W, got {cams.shape}')
+    if cams.shape[0] == 0:
+        return np.zeros(cams.shape[1:], dtype=np.int64)
+    scores = np.concatenate(
+        [np.full((1, ) + cams.shape[1:], thr, np.float32), cams])
+    return np.argmax(scores, axis=0)
+
+
+def key_lut(keys):
+    """Index (0 plane, k + 1 CAM k) -> label (0 background, keys[k] + 1)."""
+    keys = np.asarray(keys, dtype=np.int64).reshape(-1)
+    return np.concatenate([[0], keys + 1]).astype(np.uint8)
 
 
 def plane_label(keys, cams, thr):
@@ -38,12 +59,7 @@ def plane_label(keys, cams, thr):
     if cams.ndim != 3 or cams.shape[0] != keys.size:
         raise ValueError(f'cams must be K x H x W with K = {keys.size}, got '
                          f'{cams.shape}')
-    lut = np.concatenate([[0], keys + 1]).astype(np.uint8)
-    if keys.size == 0:
-        return np.zeros(cams.shape[1:], dtype=np.uint8)
-    scores = np.concatenate(
-        [np.full((1, ) + cams.shape[1:], thr, np.float32), cams])
-    return lut[np.argmax(scores, axis=0)]
+    return key_lut(keys)[plane_index(cams, thr)]
 
 
 def combine_relation_label(fg_label, bg_label):

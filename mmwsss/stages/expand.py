@@ -22,12 +22,16 @@ palette) atomically, skips images whose PNG exists (resume), splits the list
 across ranks under torchrun and across ``nproc`` processes.
 
 ``bg_thr='best'`` takes ``best_threshold`` from the CAM evaluation JSON
-``cam_eval`` (written by ``tools/eval_cam.py --out-json``).
+``cam_eval`` (written by ``tools/eval_cam.py --out-json``). The thresholds
+of method 'irn' (``relation.fg_thr``, ``relation.bg_thr``, ``walk.bg_thr``)
+may be set relative to it too: ``'best'``, ``'best+0.3'``, ``'best-0.1'``
+(:func:`relative_threshold`).
 """
 import dataclasses
 import json
 import os
 import os.path as osp
+import re
 import time
 from typing import Optional, Union
 
@@ -48,8 +52,32 @@ IRN_STEPS = ('relation', 'walk')
 #: IRN's, in :class:`mmwsss.expand.RelationLabelSettings` /
 #: :class:`mmwsss.expand.RandomWalkSettings`)
 RELATION_KEYS = ('fg_thr', 'bg_thr', 'refine', 'par_iters')
-WALK_KEYS = ('radius', 'beta', 'exp_times', 'bg_thr', 'bg_power', 'flip',
-             'device')
+WALK_KEYS = ('radius', 'beta', 'exp_times', 'ref_cells', 'bg_thr',
+             'bg_power', 'flip', 'device')
+#: a threshold relative to the CAM sweep's best one: 'best', 'best+0.3'
+_RELATIVE = re.compile(r'^\s*best\s*(?:([+-])\s*(\d+(?:\.\d*)?|\.\d+))?\s*$')
+
+
+def relative_threshold(value, best=None):
+    """A threshold given as a number or relative to the CAM sweep's best
+    background threshold ``best``: ``'best'``, ``'best+0.3'``,
+    ``'best-0.05'``. Returns the number (clipped to [0, 1]); raises
+    ``ValueError`` for anything else, or for a relative value without
+    ``best``. ``best=None`` with a relative value only checks its form."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    m = _RELATIVE.match(value) if isinstance(value, str) else None
+    if m is None:
+        raise ValueError(f"{value!r} is neither a number nor 'best', "
+                         "'best+x' or 'best-x'")
+    if best is None:
+        return None
+    delta = float(m.group(2) or 0) * (-1 if m.group(1) == '-' else 1)
+    return min(1.0, max(0.0, float(best) + delta))
+
+
+def is_relative(value):
+    return isinstance(value, str)
 #: keys of the ``par`` settings (defaults in
 #: :mod:`mmwsss.cam.pixel_adaptive_refinement`)
 PAR_KEYS = ('num_iter', 'dilations', 'w1', 'w2')
@@ -125,6 +153,12 @@ class ExpandSettings(StageSettings):
                                  'irn_r50_1xb32-3e_voc12aug-512x512.py)')
             self.relation_settings()
             self.walk_settings()
+            relative = self._relative_keys()
+            if relative and not self.cam_eval:
+                section, key = relative[0].split('.')
+                raise self.error(section, f'{key} is relative to the CAM '
+                                 "sweep's best threshold and needs cam_eval "
+                                 '(the JSON of tools/eval_cam.py)')
 
     def _check_keys(self, key, value, valid):
         if not isinstance(value, dict):
@@ -134,27 +168,54 @@ class ExpandSettings(StageSettings):
             raise self.error(key, f'has unknown keys {sorted(unknown)}; '
                              f'valid: {sorted(valid)}')
 
-    def relation_settings(self):
-        """:class:`mmwsss.expand.RelationLabelSettings` of ``relation``."""
+    def _relative_keys(self):
+        """Names of the irn thresholds set relative to the CAM sweep."""
+        return [f'{name}.{key}' for name, sec in (('relation', self.relation),
+                                                  ('walk', self.walk))
+                for key in ('fg_thr', 'bg_thr') if is_relative(sec.get(key))]
+
+    def _irn_threshold(self, section, key, value, resolve):
+        """A relation / walk threshold: a number in [0, 1] or relative to
+        the CAM sweep's best threshold (resolved when ``resolve``)."""
+        try:
+            if is_relative(value):
+                out = relative_threshold(
+                    value, self.threshold(best=True) if resolve else None)
+                return value if out is None else out
+            out = relative_threshold(value)
+        except ValueError as err:
+            raise self.error(section, f'{key}: {err}') from None
+        if not 0 <= out <= 1:
+            raise self.error(section, f'{key} must be in [0, 1]')
+        return out
+
+    def relation_settings(self, resolve=False):
+        """:class:`mmwsss.expand.RelationLabelSettings` of ``relation``;
+        ``resolve``: thresholds relative to the CAM sweep's best one are
+        read from ``cam_eval`` (else they stay strings)."""
         from mmwsss.expand import RelationLabelSettings
+        from mmwsss.expand.irn import REFINEMENTS
         r = dict(self.relation)
         if r.get('refine') is None:
             r['refine'] = 'none'
-        if r['refine'] not in ('none', 'par'):
-            raise self.error('relation', "refine must be None, 'none' or "
-                             "'par'")
+        if r['refine'] not in REFINEMENTS:
+            raise self.error('relation', "refine must be None, 'none', "
+                             "'crf' or 'par'")
         for key in ('fg_thr', 'bg_thr'):
-            if key in r and not (isinstance(r[key], (int, float))
-                                 and 0 <= r[key] <= 1):
-                raise self.error('relation', f'{key} must be in [0, 1]')
+            if key in r:
+                r[key] = self._irn_threshold('relation', key, r[key],
+                                             resolve)
         out = RelationLabelSettings(img_suffix=self.img_suffix, **r)
+        if is_relative(out.fg_thr) or is_relative(out.bg_thr):
+            return out
         if out.bg_thr > out.fg_thr:
             raise self.error('relation', f'bg_thr {out.bg_thr} is above '
                              f'fg_thr {out.fg_thr}')
         return out
 
-    def walk_settings(self):
-        """:class:`mmwsss.expand.RandomWalkSettings` of ``walk``."""
+    def walk_settings(self, resolve=False):
+        """:class:`mmwsss.expand.RandomWalkSettings` of ``walk`` (``resolve``
+        as in :meth:`relation_settings`)."""
         from mmwsss.expand import RandomWalkSettings
         w = dict(self.walk)
         for key in ('radius', 'exp_times'):
@@ -162,15 +223,19 @@ class ExpandSettings(StageSettings):
                                  and (key != 'radius' or w[key] >= 1)):
                 raise self.error('walk', f'{key} must be a whole number '
                                  f'>= {1 if key == "radius" else 0}')
-        for key in ('beta', 'bg_thr'):
-            if key in w and not (isinstance(w[key], (int, float))
-                                 and w[key] >= 0):
+        for key in ('beta', 'ref_cells'):
+            if w.get(key) is not None and not (
+                    isinstance(w[key], (int, float)) and w[key] >= 0):
                 raise self.error('walk', f'{key} must be a number >= 0')
+        if 'bg_thr' in w:
+            w['bg_thr'] = self._irn_threshold('walk', 'bg_thr', w['bg_thr'],
+                                              resolve)
         return RandomWalkSettings(img_suffix=self.img_suffix, **w)
 
-    def threshold(self):
-        """The background threshold (resolving ``'best'``)."""
-        if self.bg_thr != 'best':
+    def threshold(self, best=False):
+        """The background threshold (resolving ``'best'``); ``best=True``:
+        the CAM sweep's best threshold whatever ``bg_thr`` is."""
+        if self.bg_thr != 'best' and not best:
             return self.bg_thr
         if not osp.isfile(self.cam_eval):
             raise FileNotFoundError(f'CAM evaluation not found: '
@@ -257,7 +322,8 @@ def run_irn_step(settings, step, checkpoint=None):
         torch.set_num_threads(1)
     if step == 'relation':
         res = make_relation_labels(ids, s.cam_dir, img_dir, s.out,
-                                   s.relation_settings(), workers)
+                                   s.relation_settings(resolve=True),
+                                   workers)
     else:
         if not checkpoint:
             raise ValueError("step 'walk' needs the relation network's "
@@ -265,7 +331,7 @@ def run_irn_step(settings, step, checkpoint=None):
         if not osp.isfile(checkpoint):
             raise FileNotFoundError(f'relation network checkpoint not '
                                     f'found: {checkpoint}')
-        walk = s.walk_settings()
+        walk = s.walk_settings(resolve=True)
         if not str(walk.device).startswith('cpu'):
             workers = 0   # one process holds the network on the GPU
         res = propagate_cams(ids, s.cam_dir, img_dir, s.out, s.config,

@@ -214,3 +214,95 @@ def test_path_affinity_gradient_matches_amax():
     ], 1)
     (ref * weights).sum().backward()
     torch.testing.assert_close(got, edge.grad)
+
+
+NEEDS_CRF = 'pydensecrf2 not installed: pip install -e ".[crf]"'
+
+
+def _strip_and_blob_case():
+    """Left half black, right half white (16 x 24). The CAM of class 4
+    (index 3) is confident (0.9) on the left but for a 3-column strip by
+    the edge where it is unsure (0.2: between IRN's 0.05 and 0.30), and it
+    has a confident 2 x 2 blob inside the white (background) half."""
+    image = np.zeros((16, 24, 3), np.uint8)
+    image[:, 12:] = 255
+    cam = np.zeros((16, 24), np.float32)
+    cam[:, :9] = 0.9
+    cam[:, 9:12] = 0.2
+    cam[6:8, 18:20] = 0.9
+    return image, np.array([3]), cam[None]
+
+
+def test_crf_relation_labels_hand_made():
+    """IRN's label CRF (refine='crf') snaps both thresholded maps to the
+    colour regions: the unsure strip joins its black region (class 4, no
+    255 left) and the blob in the white region becomes background."""
+    pytest.importorskip('pydensecrf.densecrf', reason=NEEDS_CRF)
+    from mmwsss.expand import RelationLabelSettings
+    from mmwsss.expand.irn import relation_label_of
+    image, keys, cams = _strip_and_blob_case()
+    plain = relation_label_of(keys, cams, RelationLabelSettings(), image)
+    assert (plain[:, 9:12] == 255).all() and (plain[6:8, 18:20] == 4).all()
+    got = relation_label_of(keys, cams, RelationLabelSettings(refine='crf'),
+                            image)
+    want = np.zeros((16, 24), np.uint8)
+    want[:, :12] = 4
+    np.testing.assert_array_equal(got, want)
+
+
+def test_dense_crf_label_equals_irn_crf_inference_label():
+    """dense_crf_label against IRN's crf_inference_label re-stated with
+    pydensecrf's own label unary (unary_from_labels, zero_unsure=False)."""
+    densecrf = pytest.importorskip('pydensecrf.densecrf', reason=NEEDS_CRF)
+    from pydensecrf.utils import unary_from_labels
+
+    from mmwsss.cam import dense_crf_label
+    g = np.random.default_rng(0)
+    img = np.zeros((20, 30, 3), np.uint8)
+    img[:, 10:20] = (200, 40, 40)
+    img[12:, :] = (30, 200, 90)
+    img = np.clip(img + g.integers(0, 30, img.shape), 0, 255).astype(
+        np.uint8)
+    labels = g.integers(0, 3, (20, 30))
+    d = densecrf.DenseCRF2D(30, 20, 3)
+    d.setUnaryEnergy(unary_from_labels(labels, 3, gt_prob=0.7,
+                                       zero_unsure=False))
+    d.addPairwiseGaussian(sxy=3, compat=3)
+    d.addPairwiseBilateral(sxy=50, srgb=5, rgbim=np.ascontiguousarray(img),
+                           compat=10)
+    want = np.argmax(np.array(d.inference(10)).reshape(3, 20, 30), axis=0)
+    got = dense_crf_label(img.transpose(2, 0, 1), labels, 3)
+    np.testing.assert_array_equal(got, want)
+    assert (got != labels).mean() > 0.3        # the CRF did change labels
+    assert (dense_crf_label(img.transpose(2, 0, 1), labels * 0, 1) == 0).all()
+    with pytest.raises(ValueError, match='labels must be in 0..1'):
+        dense_crf_label(img.transpose(2, 0, 1), labels, 2)
+
+
+def test_relation_labels_crf_without_pydensecrf(tmp_path, monkeypatch):
+    from mmwsss.cam import dense_crf
+    from mmwsss.expand import RelationLabelSettings, make_relation_labels
+    monkeypatch.setattr(dense_crf, 'dense_crf_available', lambda: False)
+    with pytest.raises(ImportError, match=r"pip install -e '\.\[crf\]'"):
+        make_relation_labels(['a'], str(tmp_path), str(tmp_path),
+                             str(tmp_path / 'o'),
+                             RelationLabelSettings(refine='crf'))
+    assert not (tmp_path / 'o').exists()
+
+
+def test_walk_steps_scale_with_the_map():
+    from mmwsss.expand.random_walk import walk_steps
+    assert walk_steps(8) == 256 == walk_steps(8, 40 * 40)      # IRN
+    assert walk_steps(8, 11750, ref_cells=11750) == 256
+    assert walk_steps(8, 40 * 40, ref_cells=11750) == 35      # 256 * 0.136
+    assert walk_steps(3, 10, ref_cells=11750) == 1
+    # propagate walks that many steps
+    edge = torch.zeros(6, 6)
+    seed = torch.zeros(1, 6, 6)
+    seed[0, 0, 0] = 1
+    t = transition_matrix(edge, 2, 10.0)
+    want = random_walk(seed, t, walk_steps(4, 36, ref_cells=72))
+    got = propagate(seed, edge, radius=2, beta=10.0, exp_times=4,
+                    ref_cells=72)
+    torch.testing.assert_close(got, want)
+    assert not torch.allclose(got, propagate(seed, edge, 2, 10.0, 4))

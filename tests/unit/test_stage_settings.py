@@ -126,8 +126,13 @@ def test_expand_settings_of_method_irn():
     bad = [(dict(method='irn'), "config=None is required for method='irn'"),
            (dict(irn, relation=dict(fg=0.3)),
             r"relation=.*unknown keys \['fg'\]"),
-           (dict(irn, relation=dict(refine='crf')),
-            "relation=.*refine must be None, 'none' or 'par'"),
+           (dict(irn, relation=dict(refine='dcrf')),
+            "relation=.*refine must be None, 'none', 'crf' or 'par'"),
+           (dict(irn, relation=dict(fg_thr='top+0.3')),
+            "fg_thr: 'top\\+0.3' is neither a number nor 'best'"),
+           (dict(irn, walk=dict(bg_thr='best')),
+            "walk=.*bg_thr is relative to the CAM sweep's best threshold"
+            ' and needs cam_eval'),
            (dict(irn, relation=dict(fg_thr=1.5)), 'fg_thr must be in'),
            (dict(irn, relation=dict(fg_thr=0.01)),
             'bg_thr 0.05 is above fg_thr 0.01'),
@@ -139,6 +144,45 @@ def test_expand_settings_of_method_irn():
     for section, msg in bad:
         with pytest.raises(ValueError, match='expand settings: .*' + msg):
             ExpandSettings.from_config(section, **e)
+
+
+def test_irn_thresholds_relative_to_the_cam_sweep(tmp_path):
+    """relation.fg_thr / bg_thr and walk.bg_thr as 'best', 'best+x',
+    'best-x': resolved from cam_eval when the steps run, clipped to [0, 1];
+    the walk's steps can scale with the map (ref_cells)."""
+    from mmwsss.expand import RandomWalkSettings, RelationLabelSettings
+    from mmwsss.stages.expand import ExpandSettings, relative_threshold
+    assert relative_threshold('best+0.3', 0.5) == pytest.approx(0.8)
+    assert relative_threshold(' best - 0.1 ', 0.5) == pytest.approx(0.4)
+    assert relative_threshold('best', 0.15) == 0.15
+    assert relative_threshold('best+.9', 0.5) == 1.0
+    assert relative_threshold('best-0.3', 0.2) == 0.0
+    assert relative_threshold(0.3) == 0.3
+    assert relative_threshold('best+0.3') is None    # form checked only
+    for bad in ('best*2', 'best+', '0.3', None, True):
+        with pytest.raises(ValueError):
+            relative_threshold(bad, 0.5)
+    cam_eval = tmp_path / 'cam_eval.json'
+    cam_eval.write_text(json.dumps(dict(best_threshold=0.5)))
+    s = ExpandSettings.from_config(
+        dict(method='irn', config='c.py',
+             relation=dict(fg_thr='best+0.3', bg_thr='best-0.1',
+                           refine='crf'),
+             walk=dict(bg_thr='best+0.2', exp_times=8, ref_cells=11750)),
+        cam_dir='c', data_root='d', out='o', cam_eval=str(cam_eval))
+    assert s.relation_settings(resolve=True) == RelationLabelSettings(
+        fg_thr=pytest.approx(0.8), bg_thr=pytest.approx(0.4), refine='crf')
+    assert s.walk_settings(resolve=True) == RandomWalkSettings(
+        bg_thr=pytest.approx(0.7), exp_times=8, ref_cells=11750)
+    # unresolved (when the pipeline is built): the strings stay
+    assert s.relation_settings().fg_thr == 'best+0.3'
+    cam_eval.write_text(json.dumps(dict(best_threshold=0.1)))
+    with pytest.raises(ValueError, match='bg_thr 0.2 is above fg_thr 0.1'):
+        ExpandSettings.from_config(
+            dict(method='irn', config='c.py',
+                 relation=dict(fg_thr='best', bg_thr=0.2)),
+            cam_dir='c', data_root='d', out='o',
+            cam_eval=str(cam_eval)).relation_settings(resolve=True)
 
 
 def test_expand_method_crf_without_pydensecrf(tmp_path, monkeypatch):
