@@ -6,18 +6,23 @@
         [--baseline-dir SEAM=path/to/seam_labels ...] \\
         --out-md selector_sweep.md --out-json selector_sweep.json
 
-* Table 3: soft mode with a fixed alpha in 0, 0.05, 0.1, 0.2, ..., 1.0
-  (``--alphas``), plus the alpha* rule and Algorithm 1 (hard mode), all on
-  ``--pseudo-dir`` (with ``--cam-dir``, soft mode blends the CAMs; else the
-  class region as a 0/1 map). ``alpha = 0`` leaves labels unchanged, so its
-  row is the baseline.
+* Table 3 analogue: the selection threshold alpha in 0, 0.05, 0.1, 0.2,
+  ..., 1.0 (``--alphas``): a single-class region is replaced by the
+  saliency mask when IoU(P_CAM, P_S) >= alpha, so alpha = 1 is the
+  ``--pseudo-dir`` labels unchanged and alpha = 0 replaces every region
+  with non-empty saliency. The paper's Table 3 sits beside it. Plus the
+  alpha* rule (soft mode) and Algorithm 1 (hard mode).
+* The blend-weight sweep (``--weights``; not the paper's Table 3): soft
+  mode with one fixed weight w for every image (with ``--cam-dir`` the
+  CAMs are blended; else the class region as a 0/1 map).
+* The gate tau of alpha* (``--taus``).
 * Table 4: before / after the selector (``--mode``, default hard) for
   ``--pseudo-dir`` and every ``--baseline-dir`` (``NAME=DIR`` or ``DIR``).
 
 Each row: Acc, Acc_class, mIoU, fwIoU from one confusion matrix over the
 split (GT 255 ignored; predicted 255 counted per ``--pred-ignore``,
 background by default). Nothing is written but the two tables (Markdown and
-JSON); see :func:`mmwsss.stages.select.run_sweep`.
+JSON); see :mod:`mmwsss.selector.sweep`.
 """
 import argparse
 import json
@@ -25,15 +30,16 @@ import os.path as osp
 
 from mmwsss.evaluation.functional import PRED_IGNORE_POLICIES
 from mmwsss.selector import TABLE3_ALPHAS
-from mmwsss.stages.select import (add_cli_args, build_markdown, run_sweep,
-                                  settings_from_args)
+from mmwsss.selector.sweep import BLEND_WEIGHTS, format_markdown
+from mmwsss.stages.select import add_cli_args, run_sweep, settings_from_args
 from mmwsss.utils.io import atomic_write
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
-        description='Selector ablations: fixed-alpha sweep (Table 3) and '
-        'before/after for baselines (Table 4)')
+        description='Selector ablations: the selection threshold alpha '
+        '(Table 3), the blend weight and tau sweeps, and before/after for '
+        'baselines (Table 4)')
     add_cli_args(parser)
     parser.add_argument('--norms', required=True,
                         help='class salience JSON (tools/class_salience.py)')
@@ -44,7 +50,14 @@ def parse_args(argv=None):
                         help='name of --pseudo-dir in Table 4 (default: its '
                         'folder name)')
     parser.add_argument('--alphas', type=float, nargs='+',
-                        default=list(TABLE3_ALPHAS))
+                        default=list(TABLE3_ALPHAS),
+                        help='selection thresholds (Table 3)')
+    parser.add_argument('--weights', type=float, nargs='+',
+                        default=list(BLEND_WEIGHTS),
+                        help='fixed blend weights of soft mode')
+    parser.add_argument('--taus', type=float, nargs='+',
+                        help='gates of alpha* (default: a grid around the '
+                        'default gate of --alpha-star)')
     parser.add_argument('--pred-ignore', choices=PRED_IGNORE_POLICIES,
                         default='background',
                         help='how predicted 255 pixels count')
@@ -69,8 +82,9 @@ def main(argv=None):
     args = parse_args(argv)
     result = run_sweep(settings_from_args(args, norms=args.norms),
                        parse_baselines(args.baseline_dir), args.pseudo_name,
-                       args.alphas, args.pred_ignore)
-    md = build_markdown(result)
+                       args.alphas, args.pred_ignore, weights=args.weights,
+                       taus=args.taus)
+    md = format_markdown(result)
     for path, text in ((args.out_md, md),
                        (args.out_json, json.dumps(result, indent=2))):
         with atomic_write(path) as tmp:

@@ -64,31 +64,64 @@ def per_class_iou_chart(path, class_names, before, after,
 
 
 def alpha_sweep_chart(path, alphas, miou, alpha_star=None, hard=None,
-                      title='Saliency weight alpha (paper Table 3)'):
-    """mIoU of the pseudo-labels against a fixed alpha, with the alpha*
-    rule and Algorithm 1 as horizontal reference lines.
+                      paper=None,
+                      title='Selection threshold alpha (paper Table 3)'):
+    """mIoU of the pseudo-labels against the selection threshold alpha (a
+    single-class region is replaced by the saliency mask when
+    IoU(P_CAM, P_S) >= alpha), with the alpha* rule and Algorithm 1 as
+    horizontal reference lines and the paper's Table 3 beside.
 
     Args:
-        alphas, miou (sequence[float]): the fixed-alpha rows (mIoU in
-            [0, 1]); ``alpha = 0`` is the input labels.
+        alphas, miou (sequence[float]): the threshold rows (mIoU in
+            [0, 1]); ``alpha = 1`` is the input labels.
         alpha_star, hard (float, optional): mIoU of the alpha* rule and of
             Algorithm 1.
+        paper (tuple, optional): ``(alphas, mIoU)`` of the paper's Table 3
+            (fractions), drawn on a second axis (other data, other scale).
     """
     if len(alphas) != len(miou) or not len(alphas):
         raise ValueError(f'{len(alphas)} alphas but {len(miou)} mIoU values')
     fig = Figure(figsize=(6.0, 3.6))
     ax = fig.add_subplot()
-    ax.plot(alphas, _pct(miou), 'o-', color=AFTER, label='fixed alpha')
+    ax.plot(alphas, _pct(miou), 'o-', color=AFTER, label='this run')
     if alpha_star is not None:
         ax.axhline(100 * alpha_star, color=REFERENCE, ls='--',
                    label=f'alpha* rule ({100 * alpha_star:.1f})')
     if hard is not None:
         ax.axhline(100 * hard, color='#2ca02c', ls=':',
                    label=f'Algorithm 1, hard ({100 * hard:.1f})')
-    ax.set_xlabel('alpha (0 = expanded labels, 1 = saliency only)')
+    handles, labels = ax.get_legend_handles_labels()
+    if paper is not None:
+        ax2 = ax.twinx()
+        line, = ax2.plot(paper[0], _pct(paper[1]), 's--', color=BEFORE,
+                         label='paper Table 3 (right axis)')
+        ax2.set_ylabel('paper mIoU (%)')
+        handles.append(line)
+        labels.append(line.get_label())
+    ax.set_xlabel('selection threshold alpha (0 = every region replaced, '
+                  '1 = expanded labels)')
     ax.set_ylabel('pseudo-label mIoU (%)')
     ax.set_title(title)
-    ax.legend(fontsize=8)
+    ax.legend(handles, labels, fontsize=8)
+    ax.grid(alpha=0.3)
+    return _save(fig, path)
+
+
+def blend_sweep_chart(path, weights, miou,
+                      title='Fixed blend weight (soft mode; not the '
+                      "paper's Table 3)"):
+    """mIoU of the pseudo-labels against one fixed blend weight ``w`` for
+    every single-class image: new region ``(1 - w) * CAM + w * S >=
+    bg_thr``; ``w = 0`` is the input labels."""
+    if len(weights) != len(miou) or not len(weights):
+        raise ValueError(f'{len(weights)} weights but {len(miou)} mIoU '
+                         'values')
+    fig = Figure(figsize=(6.0, 3.6))
+    ax = fig.add_subplot()
+    ax.plot(weights, _pct(miou), 'o-', color=AFTER)
+    ax.set_xlabel('blend weight w (0 = expanded labels, 1 = saliency only)')
+    ax.set_ylabel('pseudo-label mIoU (%)')
+    ax.set_title(title)
     ax.grid(alpha=0.3)
     return _save(fig, path)
 

@@ -270,30 +270,42 @@ class ReportWriter:
             charts['per_class_iou'] = dict(
                 file='per_class_iou.png', classes=classes, before=b, after=a)
 
-        table3 = None
+        table3 = blend = None
         if self.paths.get('selector_sweep') and \
                 osp.isfile(self.paths['selector_sweep']):  # partial run
-            table3 = _read_json(self.paths['selector_sweep']).get('table3')
+            sweep_json = _read_json(self.paths['selector_sweep'])
+            table3, blend = sweep_json.get('table3'), sweep_json.get('blend')
         if table3 is None:
             table3 = after.get('table3')
+        if blend:
+            report_charts.blend_sweep_chart(
+                osp.join(self.out_dir, 'blend_sweep.png'),
+                [r['weight'] for r in blend], [r['mIoU'] for r in blend])
+            charts['blend_sweep'] = dict(
+                file='blend_sweep.png', weights=[r['weight'] for r in blend],
+                mIoU=[r['mIoU'] for r in blend])
         if table3:
             fixed = [r for r in table3 if r.get('alpha') is not None]
             star = [r for r in table3 if r.get('alpha') is None and
                     str(r.get('name', '')).startswith('alpha*')]
             hard = [r for r in table3 if r.get('alpha') is None and
                     'hard' in str(r.get('name', ''))]
+            paper = [r for r in fixed if r.get('paper')]
+            paper = ([r['alpha'] for r in paper],
+                     [r['paper']['mIoU'] for r in paper]) if paper else None
             if fixed:
                 report_charts.alpha_sweep_chart(
                     osp.join(self.out_dir, 'alpha_sweep.png'),
                     [r['alpha'] for r in fixed], [r['mIoU'] for r in fixed],
                     alpha_star=star[0]['mIoU'] if star else None,
-                    hard=hard[0]['mIoU'] if hard else None)
+                    hard=hard[0]['mIoU'] if hard else None, paper=paper)
                 charts['alpha_sweep'] = dict(
                     file='alpha_sweep.png',
                     alphas=[r['alpha'] for r in fixed],
                     mIoU=[r['mIoU'] for r in fixed],
                     alpha_star=star[0]['mIoU'] if star else None,
-                    hard=hard[0]['mIoU'] if hard else None)
+                    hard=hard[0]['mIoU'] if hard else None,
+                    paper_mIoU=paper[1] if paper else None)
 
         cam = _read_json(self.paths['cam_eval']) \
             if self.paths.get('cam_eval') and \
@@ -397,8 +409,10 @@ class ReportWriter:
         titles = dict(
             per_class_iou='Per-class IoU of the pseudo-labels, before '
             '(expanded) and after (fused) the selector',
-            alpha_sweep='Saliency weight α (paper Table 3): pseudo-label '
-            'mIoU',
+            alpha_sweep='Selection threshold α (paper Table 3): '
+            'pseudo-label mIoU, the paper\'s beside',
+            blend_sweep='Fixed blend weight (soft mode; not the paper\'s '
+            'Table 3): pseudo-label mIoU',
             cam_threshold_sweep='CAM background threshold: CAM mIoU')
         for key, title in titles.items():
             if key in charts:

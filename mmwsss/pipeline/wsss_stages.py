@@ -264,7 +264,8 @@ def build_wsss_stages(cfg):
          ['tools/eval_labels.py', '--pred-dir', p['pseudo_fused_dir'],
           '--data-root', voc, '--split', eval_split, '--out-json',
           select_eval],
-         # the paper's Table 3 on the GT split: fixed alpha, alpha*, hard
+         # the paper's Table 3 on the GT split (the selection threshold
+         # alpha, alpha*, hard), the blend weights and the tau gate
          ['tools/sweep_selector.py', '--data-root', voc, '--split',
           eval_split, '--pseudo-dir', p['pseudo_cam_dir'], '--sal-dir',
           p['sal_dir'], '--cam-dir', p['cam_dir'], '--norms', p['norms'],

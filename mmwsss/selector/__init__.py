@@ -5,20 +5,23 @@ See :mod:`mmwsss.selector.selector_core` and ``docs/selector.md``.
 from .audit_log import (CHANGING_DECISIONS, LOG_FIELDS, decision_row,
                         format_row, header_line, label_changed, read_rows,
                         summarize)
-from .selector_core import (DECISIONS, DEFAULT_BG_THR, DEFAULT_SAL_THR,
-                            DEFAULT_SALIENT_THR, DEFAULT_T0, DEFAULT_T1,
-                            DEFAULT_TAU, MODES, TABLE3_ALPHAS,
-                            SalientObjectSelector, binarize_saliency,
+from .selector_core import (ALPHA_STAR_KINDS, DECISIONS, DEFAULT_BG_THR,
+                            DEFAULT_SAL_THR, DEFAULT_SALIENT_THR, DEFAULT_T0,
+                            DEFAULT_T1, DEFAULT_TAU, DEFAULT_TAUS, MODES,
+                            TABLE3_ALPHAS, SalientObjectSelector,
+                            alpha_star_score, binarize_saliency, blend_label,
                             cam_of_class, class_iou, class_rms_saliency,
                             class_salience_norms, compose_label, fuse_hard,
-                            fuse_soft, image_salience_sample, load_norms,
-                            saliency_to_float, save_norms, select_and_fuse,
-                            single_foreground_class, soft_alpha)
+                            fuse_soft, fuse_threshold, image_salience_sample,
+                            load_norms, saliency_to_float, save_norms,
+                            select_and_fuse, single_foreground_class,
+                            soft_alpha, threshold_selects)
 
 __all__ = [
     'CHANGING_DECISIONS', 'LOG_FIELDS', 'decision_row', 'format_row',
     'header_line', 'label_changed', 'read_rows', 'summarize',
-    'DECISIONS', 'DEFAULT_BG_THR', 'DEFAULT_SAL_THR', 'DEFAULT_SALIENT_THR',
+    'ALPHA_STAR_KINDS', 'DEFAULT_TAUS', 'alpha_star_score', 'blend_label',
+    'fuse_threshold', 'threshold_selects', 'DECISIONS', 'DEFAULT_BG_THR', 'DEFAULT_SAL_THR', 'DEFAULT_SALIENT_THR',
     'DEFAULT_T0', 'DEFAULT_T1', 'DEFAULT_TAU', 'MODES', 'TABLE3_ALPHAS',
     'SalientObjectSelector', 'binarize_saliency', 'cam_of_class', 'class_iou',
     'class_rms_saliency', 'class_salience_norms', 'compose_label',

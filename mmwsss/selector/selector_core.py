@@ -37,28 +37,44 @@ where they leave one (also in ``docs/selector.md``):
   pseudo-label is undecided and the saliency says background: the sources
   disagree); an input-``c`` pixel outside the new region becomes background;
   every other pixel keeps its value. See :func:`compose_label`.
+* Threshold mode (the paper's Table 3 alpha, a *selection threshold*):
+  ``P_CAM = (label == c)`` and the class-c region is replaced by ``P_S``
+  when ``o >= alpha``. ``alpha = 1`` is the selector switched off: the
+  labels come back byte for byte (an IoU of exactly 1 would otherwise
+  still turn the 255 pixels inside ``P_S`` into ``c``); ``alpha = 0``
+  replaces every single-class region whose ``P_S`` is not empty. Hard mode
+  is this rule with the threshold chosen per class by its salience (and
+  strict comparisons, as Algorithm 1 writes them).
 * Soft mode: ``P_CAM`` is the CAM of class c (``cam``; when no CAM is given,
   the class-c region of the label as a 0/1 map). ``o`` uses ``P_CAM >=
-  bg_thr`` as the mask. ``alpha* = (o + n_c) / 2`` when that reaches
-  ``tau``, else 0 (a missing ``n_c`` counts as 0): the mean of the two
-  pieces of evidence, so alpha* lies in [0, 1] without a clip, takes
-  values inside (0, 1) whenever the two do not both equal 1, and grows
-  with ``o`` and with ``n_c``. A fixed ``alpha`` replaces ``alpha*`` when
-  given. With ``alpha == 0`` the label is left unchanged (so the ``alpha =
-  0`` row of the sweep is the baseline itself). Otherwise the new class-c
-  region is ``(1 - alpha) * P_CAM + alpha * S >= bg_thr`` (the foreground
+  bg_thr`` as the mask. The weight alpha* comes from ``o`` and ``n_c`` (a
+  missing ``n_c`` counts as 0), gated by ``tau``:
+
+  - ``alpha_star='mean'`` (default): ``alpha* = (o + n_c) / 2`` when that
+    reaches ``tau`` (default 0.5), else 0. The mean of the two pieces of
+    evidence lies in [0, 1] without a clip, takes values inside (0, 1)
+    whenever the two do not both equal 1, and grows with ``o`` and ``n_c``.
+  - ``alpha_star='paper'``: the paper's formula, the sum ``o + n_c`` (in
+    [0, 2]) gated by ``tau`` (default 1.0, the same gate as the mean's
+    0.5), then clipped to [0, 1] to serve as a blend weight. Where the
+    gate passes, the sum is at least ``tau``; with ``tau >= 1`` the clip
+    makes every weight 1, i.e. a replace rule.
+
+  A fixed blend ``weight`` replaces alpha* when given (the blend-weight
+  sweep). With a weight of 0 the label is left unchanged. Otherwise the new
+  class-c region is ``(1 - w) * P_CAM + w * S >= bg_thr`` (the foreground
   score thresholded at the background threshold), composed with the label
   as in hard mode.
 * Defaults: ``t0 = 0.4, t1 = 0.2`` (paper); ``salient_thr = 0.6`` and
-  ``tau = 0.5``, chosen together so the two modes agree at the hard
+  ``tau = 0.5`` (mean), chosen together so the two modes agree at the hard
   thresholds: soft mode acts when ``o >= 1 - n_c``, i.e. a class at the
   salient threshold (``n_c = 0.6``) needs ``o >= 0.4 = t0`` and a class at
   ``n_c = 0.4`` needs ``o >= 0.6 = t0 + t1``, with a continuous trade-off
   in between. Where it acts, alpha* runs from 0.5 (barely past the gate)
   to 1 (full overlap with the most salient class).
   ``bg_thr = 0.5`` (the midpoint of a 0/1 region map, and equal to
-  ``sal_thr`` so that ``alpha = 1`` gives exactly ``P_S``); with a real CAM,
-  pass the stage-3 background threshold.
+  ``sal_thr`` so that a weight of 1 gives exactly ``P_S``); with a real
+  CAM, pass the stage-3 background threshold.
 """
 import json
 import math
@@ -71,16 +87,21 @@ import numpy as np
 #: every value of ``decision['decision']``
 DECISIONS = ('no-class', 'multi-class', 'empty-saliency', 'kept', 'replaced',
              'fused')
-MODES = ('hard', 'soft')
+MODES = ('hard', 'soft', 'threshold')
+#: how soft mode's alpha* combines o and n_c (see :func:`soft_alpha`)
+ALPHA_STAR_KINDS = ('mean', 'paper')
 
 DEFAULT_T0 = 0.4
 DEFAULT_T1 = 0.2
 DEFAULT_SALIENT_THR = 0.6
 DEFAULT_SAL_THR = 0.5
 DEFAULT_TAU = 0.5
+#: the default gate of each alpha* kind: both let an image through when
+#: ``o + n_c >= 1``
+DEFAULT_TAUS = dict(mean=DEFAULT_TAU, paper=1.0)
 DEFAULT_BG_THR = 0.5
 
-#: the fixed-alpha grid of the paper's Table 3
+#: the selection thresholds of the paper's Table 3
 TABLE3_ALPHAS = (0.0, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9,
                  1.0)
 
@@ -253,32 +274,86 @@ def fuse_hard(label, c, saliency, n_c, t0=DEFAULT_T0, t1=DEFAULT_T1,
             dict(iou=o, salient=salient, decision='replaced'))
 
 
-def soft_alpha(o, n_c, tau=DEFAULT_TAU):
-    """``alpha* = (o + n_c) / 2`` when it reaches ``tau``, else 0.
+def fuse_threshold(label, c, saliency, alpha, sal_thr=DEFAULT_SAL_THR,
+                   ignore_index=255):
+    """The paper's Table 3 rule on one single-class image: replace the
+    class-c region by ``P_S`` when ``o = IoU(label == c, P_S) >= alpha``.
 
-    ``o`` (the IoU of the CAM and saliency masks) and ``n_c`` (the class
-    salience) both lie in [0, 1], so alpha* does too, and it is strictly
-    inside (0, 1) unless both are 0 or both are 1. A missing ``n_c``
-    (``None``/NaN: a class never seen alone) counts as 0.
+    ``alpha = 1`` leaves the label unchanged whatever ``o`` (the selector
+    switched off); ``alpha = 0`` replaces the region whenever ``P_S`` is
+    not empty.
+
+    Returns ``(new_label, info)``, ``info`` a dict with ``iou`` and
+    ``decision`` ('empty-saliency', 'kept' or 'replaced').
     """
+    if not 0.0 <= alpha <= 1.0:
+        raise ValueError(f'alpha (a selection threshold) must lie in '
+                         f'[0, 1], got {alpha}')
+    label = np.asarray(label)
+    _check_same_shape(label, saliency)
+    sal_mask = binarize_saliency(saliency, sal_thr)
+    if not sal_mask.any():
+        return label, dict(iou=float('nan'), decision='empty-saliency')
+    o = class_iou(label == c, sal_mask, valid=label != ignore_index)
+    if not threshold_selects(o, alpha):
+        return label, dict(iou=o, decision='kept')
+    return (compose_label(label, c, sal_mask, ignore_index),
+            dict(iou=o, decision='replaced'))
+
+
+def threshold_selects(o, alpha):
+    """True when an agreement ``o`` reaches the selection threshold
+    ``alpha`` (never for ``alpha >= 1``: that endpoint is the baseline)."""
+    return alpha < 1.0 and o >= alpha
+
+
+def alpha_star_score(o, n_c, alpha_star='mean'):
+    """The ungated, unclipped alpha* score: ``(o + n_c) / 2`` ('mean') or
+    ``o + n_c`` ('paper'). A missing ``n_c`` (``None``/NaN) counts as 0."""
+    if alpha_star not in ALPHA_STAR_KINDS:
+        raise ValueError(f'alpha_star must be one of {ALPHA_STAR_KINDS}, '
+                         f'got {alpha_star!r}')
     if not 0.0 <= o <= 1.0:
         raise ValueError(f'o (an IoU) must lie in [0, 1], got {o}')
-    a = 0.5 * (o + (float(n_c) if _valid_norm(n_c) else 0.0))
-    return float(a) if a >= tau else 0.0
+    total = o + (float(n_c) if _valid_norm(n_c) else 0.0)
+    return float(0.5 * total if alpha_star == 'mean' else total)
 
 
-def fuse_soft(label, c, saliency, n_c, cam=None, tau=DEFAULT_TAU, alpha=None,
+def soft_alpha(o, n_c, tau=None, alpha_star='mean'):
+    """The blend weight alpha* of soft mode, 0 below the gate ``tau``.
+
+    * ``alpha_star='mean'``: ``(o + n_c) / 2`` when it reaches ``tau``
+      (default 0.5), else 0. ``o`` (the IoU of the CAM and saliency masks)
+      and ``n_c`` (the class salience) both lie in [0, 1], so alpha* does
+      too, strictly inside (0, 1) unless both are 0 or both are 1.
+    * ``alpha_star='paper'``: the paper's ``(o + n_c)_tau``, the sum gated
+      at ``tau`` (default 1.0), clipped to [0, 1] to blend.
+
+    A missing ``n_c`` (``None``/NaN: a class never seen alone) counts as 0.
+    """
+    if tau is None:
+        tau = DEFAULT_TAUS.get(alpha_star, DEFAULT_TAU)
+    a = alpha_star_score(o, n_c, alpha_star)
+    return float(min(a, 1.0)) if a >= tau else 0.0
+
+
+def fuse_soft(label, c, saliency, n_c, cam=None, tau=None, weight=None,
               bg_thr=DEFAULT_BG_THR, sal_thr=DEFAULT_SAL_THR,
-              salient_thr=DEFAULT_SALIENT_THR, ignore_index=255):
+              salient_thr=DEFAULT_SALIENT_THR, ignore_index=255,
+              alpha_star='mean'):
     """The alpha* rule on one single-class image.
 
     Args:
         cam: H x W CAM of class c in [0, 1]; ``None`` uses ``label == c``
             as a 0/1 map.
-        alpha: a fixed weight in [0, 1] replacing alpha* (Table 3 sweep).
+        tau: the gate of alpha* (``None``: the default of ``alpha_star``).
+        weight: a fixed blend weight in [0, 1] replacing alpha* (the
+            blend-weight sweep).
+        alpha_star: 'mean' or 'paper', see :func:`soft_alpha`.
 
-    Returns ``(new_label, info)``, ``info`` with ``iou``, ``alpha``,
-    ``salient`` and ``decision`` ('empty-saliency', 'kept' or 'fused').
+    Returns ``(new_label, info)``, ``info`` with ``iou``, ``alpha`` (the
+    weight applied), ``salient`` and ``decision`` ('empty-saliency',
+    'kept' or 'fused').
     """
     label = np.asarray(label)
     _check_same_shape(label, saliency)
@@ -287,8 +362,8 @@ def fuse_soft(label, c, saliency, n_c, cam=None, tau=DEFAULT_TAU, alpha=None,
     else:
         cam = np.asarray(cam, dtype=np.float32)
         _check_same_shape(label, cam, what=f'CAM of class {c}')
-    if alpha is not None and not 0.0 <= alpha <= 1.0:
-        raise ValueError(f'alpha must lie in [0, 1], got {alpha}')
+    if weight is not None and not 0.0 <= weight <= 1.0:
+        raise ValueError(f'weight must lie in [0, 1], got {weight}')
     sal = saliency_to_float(saliency)
     sal_mask = binarize_saliency(sal, sal_thr)
     salient = _valid_norm(n_c) and n_c >= salient_thr
@@ -296,14 +371,21 @@ def fuse_soft(label, c, saliency, n_c, cam=None, tau=DEFAULT_TAU, alpha=None,
         return label, dict(iou=float('nan'), alpha=0.0, salient=salient,
                            decision='empty-saliency')
     o = class_iou(cam >= bg_thr, sal_mask, valid=label != ignore_index)
-    a = float(alpha) if alpha is not None else soft_alpha(o, n_c, tau)
+    a = float(weight) if weight is not None else \
+        soft_alpha(o, n_c, tau, alpha_star)
     if a <= 0.0:
         return label, dict(iou=o, alpha=0.0, salient=salient,
                            decision='kept')
-    score = (1.0 - a) * cam + a * sal
-    new_region = score >= bg_thr
-    return (compose_label(label, c, new_region, ignore_index),
+    return (blend_label(label, c, cam, sal, a, bg_thr, ignore_index),
             dict(iou=o, alpha=a, salient=salient, decision='fused'))
+
+
+def blend_label(label, c, cam, sal, weight, bg_thr=DEFAULT_BG_THR,
+                ignore_index=255):
+    """``label`` with its class-c region replaced by ``(1 - weight) * cam +
+    weight * sal >= bg_thr`` (``cam`` and ``sal`` float maps in [0, 1])."""
+    score = (1.0 - weight) * cam + weight * sal
+    return compose_label(label, c, score >= bg_thr, ignore_index)
 
 
 def cam_of_class(cams, c):
@@ -317,8 +399,8 @@ def cam_of_class(cams, c):
 def select_and_fuse(label, saliency, img_label, norms, mode='hard', cams=None,
                     t0=DEFAULT_T0, t1=DEFAULT_T1,
                     salient_thr=DEFAULT_SALIENT_THR, sal_thr=DEFAULT_SAL_THR,
-                    tau=DEFAULT_TAU, alpha=None, bg_thr=DEFAULT_BG_THR,
-                    ignore_index=255, img_id=None):
+                    tau=None, alpha=None, weight=None, alpha_star='mean',
+                    bg_thr=DEFAULT_BG_THR, ignore_index=255, img_id=None):
     """Apply the selector to one image.
 
     Args:
@@ -326,19 +408,29 @@ def select_and_fuse(label, saliency, img_label, norms, mode='hard', cams=None,
         saliency: H x W saliency map (uint8 or float in [0, 1]).
         img_label: multi-hot vector of the K foreground classes.
         norms: sequence of K class salience values (``None``/NaN allowed).
-        mode: 'hard' (Algorithm 1) or 'soft' (alpha*).
+        mode: 'hard' (Algorithm 1), 'soft' (alpha*) or 'threshold' (the
+            paper's Table 3: replace when ``o >= alpha``).
         cams: ``(keys, cams)`` of the image (soft mode only, optional).
+        alpha: the selection threshold of threshold mode (required there).
+        weight: soft mode: a fixed blend weight instead of alpha*.
+        alpha_star: soft mode: 'mean' or 'paper' (:func:`soft_alpha`).
+        tau: soft mode's gate (``None``: the default of ``alpha_star``).
 
     Returns:
         ``(fused_label, decision)``; ``decision`` is a dict with ``id``,
         ``class`` (label value c, -1 when untouched for lack of a single
         class), ``iou``, ``n_c``, ``salient``, ``alpha`` (the saliency weight
-        applied: alpha* or the fixed alpha in soft mode, 1.0 / 0.0 for
-        replaced / kept in hard mode, NaN when not evaluated), ``decision``
+        applied: alpha* or the fixed weight in soft mode, 1.0 / 0.0 for
+        replaced / kept in hard and threshold mode, NaN when not
+        evaluated), ``decision``
         (one of :data:`DECISIONS`) and ``changed`` (pixels changed).
     """
     if mode not in MODES:
         raise ValueError(f'mode must be one of {MODES}, got {mode!r}')
+    if alpha is not None and mode != 'threshold':
+        raise ValueError('alpha is the selection threshold of mode='
+                         '"threshold"; soft mode\'s fixed blend weight is '
+                         '`weight`')
     label = np.asarray(label)
     if label.ndim != 2:
         raise ValueError(f'a pseudo-label must be 2-D, got {label.shape}')
@@ -364,6 +456,16 @@ def select_and_fuse(label, saliency, img_label, norms, mode='hard', cams=None,
                               ignore_index=ignore_index)
         info['alpha'] = {'replaced': 1.0, 'kept': 0.0}.get(
             info['decision'], nan)
+    elif mode == 'threshold':
+        if alpha is None:
+            raise ValueError('threshold mode needs alpha (the selection '
+                             'threshold in [0, 1])')
+        out, info = fuse_threshold(label, c, saliency, alpha,
+                                   sal_thr=sal_thr,
+                                   ignore_index=ignore_index)
+        info['salient'] = _valid_norm(n_c) and n_c >= salient_thr
+        info['alpha'] = {'replaced': 1.0, 'kept': 0.0}.get(
+            info['decision'], nan)
     else:
         cam = None
         if cams is not None:
@@ -372,9 +474,10 @@ def select_and_fuse(label, saliency, img_label, norms, mode='hard', cams=None,
                 raise ValueError(f'{img_id}: the CAMs hold no map of class '
                                  f'{c} (keys {list(np.asarray(cams[0]))})')
         out, info = fuse_soft(label, c, saliency, n_c, cam=cam, tau=tau,
-                              alpha=alpha, bg_thr=bg_thr, sal_thr=sal_thr,
+                              weight=weight, bg_thr=bg_thr, sal_thr=sal_thr,
                               salient_thr=salient_thr,
-                              ignore_index=ignore_index)
+                              ignore_index=ignore_index,
+                              alpha_star=alpha_star)
     decision.update(info)
     decision['changed'] = int(np.count_nonzero(out != label))
     return out, decision
@@ -392,25 +495,37 @@ class SalientObjectSelector:
 
     def __init__(self, norms, mode='hard', t0=DEFAULT_T0, t1=DEFAULT_T1,
                  salient_thr=DEFAULT_SALIENT_THR, sal_thr=DEFAULT_SAL_THR,
-                 tau=DEFAULT_TAU, alpha=None, bg_thr=DEFAULT_BG_THR,
-                 ignore_index=255):
+                 tau=None, alpha=None, weight=None, alpha_star='mean',
+                 bg_thr=DEFAULT_BG_THR, ignore_index=255):
         if isinstance(norms, (str, os.PathLike)):
             norms = load_norms(norms)['norms']
         if mode not in MODES:
             raise ValueError(f'mode must be one of {MODES}, got {mode!r}')
-        if alpha is not None and mode != 'soft':
-            raise ValueError('a fixed alpha needs mode="soft"')
+        if (alpha is None) != (mode != 'threshold'):
+            raise ValueError('alpha (the selection threshold) is given '
+                             'with, and only with, mode="threshold"')
         if alpha is not None and not 0.0 <= alpha <= 1.0:
             raise ValueError(f'alpha must lie in [0, 1], got {alpha}')
+        if weight is not None and mode != 'soft':
+            raise ValueError('a fixed blend weight needs mode="soft"')
+        if weight is not None and not 0.0 <= weight <= 1.0:
+            raise ValueError(f'weight must lie in [0, 1], got {weight}')
+        if alpha_star not in ALPHA_STAR_KINDS:
+            raise ValueError(f'alpha_star must be one of {ALPHA_STAR_KINDS}'
+                             f', got {alpha_star!r}')
         if not 0.0 < sal_thr <= 1.0:
             raise ValueError(f'sal_thr must lie in (0, 1], got {sal_thr}')
+        if tau is None:
+            tau = DEFAULT_TAUS[alpha_star]
         self.norms = [None if not _valid_norm(n) else float(n)
                       for n in norms]
         self.settings = dict(mode=mode, t0=float(t0), t1=float(t1),
                              salient_thr=float(salient_thr),
                              sal_thr=float(sal_thr), tau=float(tau),
                              alpha=None if alpha is None else float(alpha),
-                             bg_thr=float(bg_thr), ignore_index=ignore_index)
+                             weight=None if weight is None else float(weight),
+                             alpha_star=alpha_star, bg_thr=float(bg_thr),
+                             ignore_index=ignore_index)
 
     @property
     def mode(self):

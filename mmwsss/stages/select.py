@@ -11,7 +11,9 @@ RS+EPM, L2G, SEAM, ...) and the maps of stage saliency:
    online ``SelectorFusion`` transform), write ``<out>/<id>.png`` and the
    audit log;
 3. :func:`run_sweep`: the paper's ablations on a split with ground truth
-   (Table 3: fixed alpha; Table 4: before / after for several methods).
+   (Table 3: the selection threshold alpha, with the blend-weight and tau
+   sweeps; Table 4: before / after for several methods), computed by
+   :mod:`mmwsss.selector.sweep`.
 
 Inputs are read by :class:`mmwsss.selector.inputs.SelectorInputs`. Numpy
 only: no torch, no OpenMMLab.
@@ -27,23 +29,20 @@ import dataclasses
 import json
 import os
 import os.path as osp
-from collections import Counter
 from glob import escape, glob
 from typing import Optional
 
 import numpy as np
 
-from mmwsss.evaluation.functional import (PRED_IGNORE_POLICIES,
-                                          confusion_matrix,
-                                          scores_from_confusion)
-from mmwsss.selector import (DEFAULT_BG_THR, DEFAULT_SAL_THR,
-                             DEFAULT_SALIENT_THR, DEFAULT_T0, DEFAULT_T1,
-                             DEFAULT_TAU, LOG_FIELDS, MODES, TABLE3_ALPHAS,
+from mmwsss.selector import (ALPHA_STAR_KINDS, DEFAULT_BG_THR,
+                             DEFAULT_SAL_THR, DEFAULT_SALIENT_THR, DEFAULT_T0,
+                             DEFAULT_T1, LOG_FIELDS, MODES, TABLE3_ALPHAS,
                              SalientObjectSelector, class_salience_norms,
                              decision_row, format_row, header_line,
                              image_salience_sample, load_norms, read_rows,
                              save_norms)
 from mmwsss.selector.inputs import SelectorInputs
+from mmwsss.selector.sweep import BLEND_WEIGHTS, format_markdown, sweep_dirs
 from mmwsss.utils.io import atomic_write, save_label_png
 from mmwsss.utils.sharding import (ShardedJob, barrier, dist_initialised,
                                    file_identity,
@@ -55,7 +54,7 @@ SETTINGS_FILE = 'selector_settings.json'
 METRICS = ('Acc', 'Acc_class', 'mIoU', 'fwIoU')
 #: the selector's own settings (config section ``select``)
 SELECTOR_KEYS = ('mode', 't0', 't1', 'salient_thr', 'sal_thr', 'tau',
-                 'alpha', 'bg_thr')
+                 'alpha', 'weight', 'alpha_star', 'bg_thr')
 
 
 @dataclasses.dataclass
@@ -69,8 +68,10 @@ class SelectSettings(StageSettings):
     t1: float = DEFAULT_T1
     salient_thr: float = DEFAULT_SALIENT_THR
     sal_thr: float = DEFAULT_SAL_THR
-    tau: float = DEFAULT_TAU
-    alpha: Optional[float] = None
+    tau: Optional[float] = None     # None: 0.5 (mean) / 1.0 (paper)
+    alpha: Optional[float] = None   # threshold mode's selection threshold
+    weight: Optional[float] = None  # soft mode's fixed blend weight
+    alpha_star: str = 'mean'
     bg_thr: float = DEFAULT_BG_THR
     # inputs
     data_root: str = None
@@ -95,11 +96,20 @@ class SelectSettings(StageSettings):
                 raise self.error(key, 'is required')
         if self.mode not in MODES:
             raise self.error('mode', f'is not one of {MODES}')
-        for key in ('t0', 't1', 'salient_thr', 'sal_thr', 'tau', 'bg_thr'):
+        if self.alpha_star not in ALPHA_STAR_KINDS:
+            raise self.error('alpha_star', f'is not one of {ALPHA_STAR_KINDS}')
+        for key in ('t0', 't1', 'salient_thr', 'sal_thr', 'tau', 'bg_thr',
+                    'alpha', 'weight'):
+            if getattr(self, key) is None and key in ('tau', 'alpha',
+                                                      'weight'):
+                continue
             try:
                 setattr(self, key, float(getattr(self, key)))
             except (TypeError, ValueError):
                 raise self.error(key, 'must be a number') from None
+        if self.mode == 'threshold' and self.alpha is None:
+            raise self.error('alpha', 'is required by mode="threshold" (the '
+                             'selection threshold in [0, 1])')
 
     def selector(self, norms=None):
         """The selector with these settings (norms default: the JSON)."""
@@ -303,143 +313,25 @@ def run_select(settings, log=print):
 
 
 # --------------------------------------------------------------------------
-# 3. the ablations (Tables 3 and 4)
-class _SweepOne:
-    """Confusion matrices of every variant for one image, and the selector
-    decisions."""
-
-    def __init__(self, inputs, variants, pred_ignore):
-        self.inputs, self.variants = inputs, variants
-        self.pred_ignore = pred_ignore
-
-    def __call__(self, img_id):
-        inputs, variants = self.inputs, self.variants
-        num = inputs.num_classes + 1
-        try:
-            gt = inputs.gt(img_id)
-            sources = {}
-            cms = np.zeros((len(variants), num, num + 1), dtype=np.int64)
-            decisions = []
-            for v, (_, source, selector) in enumerate(variants):
-                if source not in sources:
-                    path = None if source is None else \
-                        osp.join(source, f'{img_id}.png')
-                    sources[source] = inputs.load(img_id, with_cams=True,
-                                                  label_path=path)
-                label, sal, img_label, cams = sources[source]
-                if label.shape != gt.shape:
-                    raise ValueError(f'{inputs.gt_path(img_id)}: ground '
-                                     f'truth is {gt.shape}, pseudo-label '
-                                     f'{label.shape}')
-                if selector is not None:
-                    label, dec = selector(
-                        label, sal, img_label,
-                        cams=cams if selector.mode == 'soft' else None,
-                        img_id=img_id)
-                    decisions.append(dec['decision'])
-                else:
-                    decisions.append(None)
-                cms[v] = confusion_matrix(gt, label, num,
-                                          pred_ignore=self.pred_ignore)
-        except (ValueError, KeyError) as e:
-            raise RuntimeError(f'image {img_id!r}: {e}') from e
-        return cms, decisions
-
-
+# 3. the ablations (Tables 3 and 4): mmwsss.selector.sweep
 def run_sweep(settings, baselines=(), pseudo_name=None,
-              alphas=TABLE3_ALPHAS, pred_ignore='background'):
-    """Table 3 (fixed alpha, alpha*, Algorithm 1 on ``pseudo_dir``) and
-    Table 4 (before / after the selector for ``pseudo_dir`` and every
-    ``(name, folder)`` of ``baselines``). Returns the result dict."""
+              alphas=TABLE3_ALPHAS, pred_ignore='background',
+              weights=BLEND_WEIGHTS, taus=None):
+    """Every selector sweep on ``settings.pseudo_dir`` (Table 3's selection
+    threshold, the alpha* and Algorithm 1 rules, the blend weights, the tau
+    gate) and Table 4 (before / after the selector of ``settings`` for
+    ``pseudo_dir`` and every ``(name, folder)`` of ``baselines``), by
+    :func:`mmwsss.selector.sweep.sweep_dirs`. Returns its result dict."""
     s = settings
-    if pred_ignore not in PRED_IGNORE_POLICIES:
-        raise ValueError(f'pred_ignore must be one of {PRED_IGNORE_POLICIES}')
     norms = load_norms(s.norms)['norms']
-    alphas = [float(a) for a in alphas]
-    pseudo_name = pseudo_name or osp.basename(osp.normpath(s.pseudo_dir))
-
-    def make(mode, **kw):
-        return dataclasses.replace(s, mode=mode, **kw).selector(norms)
-
-    main_selector = make(s.mode, alpha=s.alpha)
-    # (name, label folder or None for pseudo_dir, selector or None)
-    variants = [(f'{a:g}', None, make('soft', alpha=a)) for a in alphas]
-    variants += [(f'alpha* (soft, tau={s.tau:g})', None,
-                  make('soft', alpha=None)),
-                 ('Algorithm 1 (hard)', None, make('hard', alpha=None))]
-    table4 = [(pseudo_name, None)] + [(n, p) for n, p in baselines]
-    for name, path in table4:
-        variants += [(f'{name}|before', path, None),
-                     (f'{name}|after', path, main_selector)]
-    inputs = s.inputs(len(norms))
-    num = inputs.num_classes + 1
-    total = np.zeros((len(variants), num, num + 1), dtype=np.int64)
-    counts = [Counter() for _ in variants]
-    for cms, decisions in map_images(
-            _SweepOne(inputs, variants, pred_ignore), inputs.ids, s.nproc,
-            desc='sweep'):
-        total += cms
-        for c, d in zip(counts, decisions):
-            if d is not None:
-                c[d] += 1
-
-    def scores(v):
-        sc = scores_from_confusion(total[v])
-        return dict({m: sc[m] for m in METRICS}, IoU=sc['IoU'],
-                    decisions=dict(counts[v]),
-                    changed_images=counts[v]['replaced'] +
-                    counts[v]['fused'])
-
-    n_t3 = len(alphas) + 2
-    table3 = []
-    for v in range(n_t3):
-        row = dict(name=variants[v][0], **scores(v))
-        row['alpha'] = alphas[v] if v < len(alphas) else None
-        table3.append(row)
-    table4_rows = []
-    for k, (name, path) in enumerate(table4):
-        for j, sod in enumerate((False, True)):
-            table4_rows.append(dict(
-                method=name, sod=sod,
-                label_dir=osp.abspath(path or s.pseudo_dir),
-                **scores(n_t3 + 2 * k + j)))
-    record = dict(main_selector.settings, split=s.split,
-                  pred_ignore=pred_ignore,
-                  cam_source=s.cam_dir or 'class region as a 0/1 map',
-                  norms=norms)
-    return dict(settings=record, num_images=len(inputs.ids),
-                num_classes=num,
-                class_names=['background'] + inputs.class_names,
-                table3=table3, table4=table4_rows)
+    selector = {k: getattr(s, k) for k in SELECTOR_KEYS}
+    return sweep_dirs(s.inputs(len(norms)), norms, selector, baselines,
+                      pseudo_name, alphas=alphas, weights=weights, taus=taus,
+                      pred_ignore=pred_ignore, nproc=s.nproc)
 
 
-def _pct(x):
-    return '-' if x is None or np.isnan(x) else f'{100 * x:.2f}%'
-
-
-def build_markdown(result):
-    s = result['settings']
-    lines = [
-        f"# Selector ablations: {s['split']} ({result['num_images']} images,"
-        f" {result['num_classes']} classes incl. background)", '',
-        f"Predicted 255 counted as: {s['pred_ignore']}. Selector: "
-        f"t0={s['t0']}, t1={s['t1']}, salient_thr={s['salient_thr']}, "
-        f"sal_thr={s['sal_thr']}, tau={s['tau']}, bg_thr={s['bg_thr']}. "
-        f"Soft-mode CAM source: {s['cam_source']}.", '',
-        '## Table 3: saliency weight alpha', '',
-        '| Alpha | Acc | Acc_class | mIoU | fwIoU | changed images |',
-        '| --- | --- | --- | --- | --- | --- |']
-    for row in result['table3']:
-        lines.append(f"| {row['name']} | " + ' | '.join(
-            _pct(row[m]) for m in METRICS) + f" | {row['changed_images']} |")
-    lines += ['', f"## Table 4: before / after the selector "
-              f"({s['mode']} mode)", '',
-              '| Method | SOD | Acc | Acc_class | mIoU | fwIoU |',
-              '| --- | --- | --- | --- | --- | --- |']
-    for row in result['table4']:
-        lines.append(f"| {row['method']} | {'✓' if row['sod'] else '×'} | "
-                     + ' | '.join(_pct(row[m]) for m in METRICS) + ' |')
-    return '\n'.join(lines) + '\n'
+#: the sweep tables as Markdown (kept under this name for its callers)
+build_markdown = format_markdown
 
 
 # --------------------------------------------------------------------------
@@ -478,7 +370,9 @@ def add_cli_args(parser, selector=True):
     g = parser.add_argument_group('selector (defaults: the `select` '
                                   'section, else mmwsss.selector)')
     g.add_argument('--mode', choices=list(MODES),
-                   help='hard: Algorithm 1; soft: the alpha* rule')
+                   help='hard: Algorithm 1; soft: the alpha* rule; '
+                   'threshold: replace when the IoU reaches --alpha (the '
+                   'paper\'s Table 3)')
     g.add_argument('--t0', type=float)
     g.add_argument('--t1', type=float)
     g.add_argument('--salient-thr', type=float,
@@ -486,9 +380,15 @@ def add_cli_args(parser, selector=True):
     g.add_argument('--sal-thr', type=float,
                    help='saliency binarisation threshold (in [0, 1])')
     g.add_argument('--tau', type=float,
-                   help='soft mode: alpha* = (o + n_c) / 2, or 0 below tau')
+                   help='soft mode: alpha* is 0 when its score is below tau '
+                   '(default 0.5 for mean, 1.0 for paper)')
+    g.add_argument('--alpha-star', choices=list(ALPHA_STAR_KINDS),
+                   help='soft mode: mean (o + n_c) / 2 (default) or paper '
+                   '(o + n_c, clipped to [0, 1] to blend)')
     g.add_argument('--alpha', type=float,
-                   help='soft mode: a fixed alpha instead of alpha*')
+                   help='threshold mode: the selection threshold in [0, 1]')
+    g.add_argument('--weight', type=float,
+                   help='soft mode: a fixed blend weight instead of alpha*')
     g.add_argument('--bg-thr', type=float,
                    help='soft mode: foreground threshold of the fused score')
 

@@ -356,7 +356,8 @@ def test_sweep_tables(stage, tmp_path):
     base = _scores_of(stage, stage['pseudo'])
     hard = _scores_of(stage, stage['hard'])
     for key in ('Acc', 'Acc_class', 'mIoU', 'fwIoU'):
-        assert t3['0'][key] == pytest.approx(base[key])
+        assert t3['1'][key] == pytest.approx(base[key])
+        assert result['blend'][0][key] == pytest.approx(base[key])
         assert t4[('pseudo_cam', False)][key] == pytest.approx(base[key])
         assert t3['Algorithm 1 (hard)'][key] == pytest.approx(hard[key])
         assert t4[('pseudo_cam', True)][key] == pytest.approx(hard[key])
@@ -365,10 +366,16 @@ def test_sweep_tables(stage, tmp_path):
     # trusted reference for the metric itself
     assert base['mIoU'] == pytest.approx(_mmseg_miou(stage, stage['pseudo']),
                                          abs=1e-4)
-    assert t3['0']['changed_images'] == 0 and t3['1']['changed_images'] > 0
+    # alpha is a selection threshold: 1 keeps every label, 0 replaces every
+    # single-class region with non-empty saliency
+    assert t3['1']['changed_images'] == 0 and t3['0']['changed_images'] > 0
+    assert t3['0']['changed_images'] == t3['0']['decisions']['replaced']
+    assert 'kept' not in t3['0']['decisions']
+    assert t3['0.3']['paper']['mIoU'] == pytest.approx(0.7944)
     # on these (synthetic) inputs the selector improves the CAM labels
     assert t4[('pseudo_cam', True)]['mIoU'] > t4[('pseudo_cam', False)][
         'mIoU']
     text = open(md).read()
-    assert '## Table 3' in text and '## Table 4' in text
-    assert text.count('\n| ') >= 2 + 14 + 1 + 4
+    assert '## Table 3 analogue: selection threshold' in text
+    assert '## Blend weight' in text and '## Table 4' in text
+    assert text.count('\n| ') >= 2 + 14 + 14 + 14 + 1 + 4

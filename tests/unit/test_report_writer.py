@@ -33,8 +33,9 @@ def _decisions():
 
 
 def _table3():
-    rows = [dict(name=f'{a:g}', alpha=a, mIoU=m) for a, m in
-            ((0.0, 0.30), (0.5, 0.36), (1.0, 0.41))]
+    rows = [dict(name=f'{a:g}', alpha=a, mIoU=m, paper=dict(mIoU=p)) for
+            a, m, p in ((0.0, 0.30, 0.7757), (0.5, 0.36, 0.7915),
+                        (1.0, 0.29, 0.7813))]
     rows += [dict(name='alpha* (soft, tau=0.5)', alpha=None, mIoU=0.345),
              dict(name='Algorithm 1 (hard)', alpha=None, mIoU=0.333)]
     return rows
@@ -90,7 +91,9 @@ def fake(tmp_path):
     log.write_text(header_line() + ''.join(
         format_row(decision_row(x, NAMES[1:])) for x in _decisions()))
     sweep = tmp_path / 'selector_sweep.json'
-    sweep.write_text(json.dumps(dict(table3=_table3())))
+    sweep.write_text(json.dumps(dict(table3=_table3(), blend=[
+        dict(name=f'{w:g}', weight=w, mIoU=m) for w, m in
+        ((0.0, 0.29), (0.5, 0.33), (1.0, 0.35))])))
     paths = dict(img_dir=str(d['img']), gt_dir=str(d['gt']),
                  cam_dir=str(d['cams']), sal_dir=str(d['sal']),
                  pseudo_cam_dir=str(d['expand']),
@@ -143,7 +146,7 @@ def test_report_headline_charts_grid_and_json(fake):
     assert '/w/' not in page
 
     # charts: files exist, are drawn, are referenced, and hold the numbers
-    for name in ('per_class_iou.png', 'alpha_sweep.png',
+    for name in ('per_class_iou.png', 'alpha_sweep.png', 'blend_sweep.png',
                  'cam_threshold_sweep.png'):
         _is_png(rep / name)
         assert f'src="{name}"' in page
@@ -154,6 +157,9 @@ def test_report_headline_charts_grid_and_json(fake):
     assert charts['alpha_sweep']['alphas'] == [0.0, 0.5, 1.0]
     assert charts['alpha_sweep']['alpha_star'] == 0.345
     assert charts['alpha_sweep']['hard'] == 0.333
+    assert charts['alpha_sweep']['paper_mIoU'] == [0.7757, 0.7915, 0.7813]
+    assert charts['blend_sweep']['weights'] == [0.0, 0.5, 1.0]
+    assert charts['blend_sweep']['mIoU'] == [0.29, 0.33, 0.35]
     assert charts['cam_threshold_sweep']['best_threshold'] == 0.10
 
     # the grid: images with predictions only (not e), changed ones first,

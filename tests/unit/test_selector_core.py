@@ -281,14 +281,14 @@ def test_soft_mode_without_cam_region_as_01_map():
     out, info = fuse_soft(label, 3, weak, 0.6, bg_thr=0.5)
     assert info['decision'] == 'fused'
     np.testing.assert_array_equal(out, label)
-    out, _ = fuse_soft(label, 3, weak, 0.6, alpha=1.0, bg_thr=0.5)
+    out, _ = fuse_soft(label, 3, weak, 0.6, weight=1.0, bg_thr=0.5)
     np.testing.assert_array_equal(out, np.where(sal > 0, 3, 0))
     # a fixed alpha below 0.5 cannot move a 0/1 map across 0.5
-    out, info = fuse_soft(label, 3, sal, 0.6, alpha=0.4, bg_thr=0.5)
+    out, info = fuse_soft(label, 3, sal, 0.6, weight=0.4, bg_thr=0.5)
     assert info['alpha'] == 0.4
     np.testing.assert_array_equal(out, label)
     # alpha = 0: unchanged (the baseline), whatever o and n_c
-    out, info = fuse_soft(label, 3, sal, 1.0, alpha=0.0)
+    out, info = fuse_soft(label, 3, sal, 1.0, weight=0.0)
     assert info['decision'] == 'kept'
     np.testing.assert_array_equal(out, label)
 
@@ -311,14 +311,14 @@ def test_soft_mode_with_cam_hand_computed():
                                         0.5125]], atol=1e-5)
     # px3 (was 255) enters the new region -> 1; px2 leaves it -> 0
     np.testing.assert_array_equal(out, [[0, 1, 0, 1]])
-    out1, _ = fuse_soft(label, 1, sal, 0.5, cam=cam, alpha=1.0, bg_thr=0.4)
+    out1, _ = fuse_soft(label, 1, sal, 0.5, cam=cam, weight=1.0, bg_thr=0.4)
     np.testing.assert_array_equal(out1, [[1, 1, 0, 1]])
     # at the default tau = 0.5 the gate is not reached: 5/12 < 0.5
     out, info = fuse_soft(label, 1, sal, 0.5, cam=cam, bg_thr=0.4)
     assert info['decision'] == 'kept' and info['alpha'] == 0.0
     np.testing.assert_array_equal(out, label)
     # fixed alpha 0.25: score = [.275, .925, .375, .4875]
-    out, info = fuse_soft(label, 1, sal, 0.5, cam=cam, alpha=0.25,
+    out, info = fuse_soft(label, 1, sal, 0.5, cam=cam, weight=0.25,
                           bg_thr=0.4)
     np.testing.assert_array_equal(out, [[0, 1, 0, 1]])
 
@@ -340,7 +340,7 @@ def test_soft_mode_ignore_pixels():
 def test_soft_mode_empty_saliency_leaves_label():
     label = _case()
     out, info = fuse_soft(label, 3, np.zeros((10, 20), np.uint8), 1.0,
-                          alpha=1.0)
+                          weight=1.0)
     assert info['decision'] == 'empty-saliency'
     np.testing.assert_array_equal(out, label)
 
@@ -354,7 +354,7 @@ def test_multi_class_and_no_class_pass_through(mode):
     for img_label, expected in ((onehot(3, 1, 3), 'multi-class'),
                                 (onehot(3), 'no-class')):
         out, dec = select_and_fuse(label, sal, img_label, [1.0, 1.0, 1.0],
-                                   mode=mode, alpha=1.0 if mode == 'soft'
+                                   mode=mode, weight=1.0 if mode == 'soft'
                                    else None)
         assert dec['decision'] == expected and dec['changed'] == 0
         assert dec['class'] == -1
@@ -374,7 +374,7 @@ def test_select_and_fuse_decision_record():
     cams = (np.array([0, 2]), np.stack([np.zeros((10, 20)),
                                          (label == 3) * 0.8]))
     out2, dec2 = select_and_fuse(label, sal, onehot(3, 3), [0.2, 0.4, 0.9],
-                                 mode='soft', cams=cams, alpha=1.0)
+                                 mode='soft', cams=cams, weight=1.0)
     np.testing.assert_array_equal(out2, out)
     with pytest.raises(ValueError, match='no map of class 3'):
         select_and_fuse(label, sal, onehot(3, 3), [0, 0, 0], mode='soft',

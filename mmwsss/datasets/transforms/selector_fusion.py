@@ -7,7 +7,7 @@ from mmseg.registry import TRANSFORMS
 
 from mmwsss.selector import (DEFAULT_BG_THR, DEFAULT_SAL_THR,
                              DEFAULT_SALIENT_THR, DEFAULT_T0, DEFAULT_T1,
-                             DEFAULT_TAU, SalientObjectSelector)
+                             SalientObjectSelector)
 from mmwsss.selector.inputs import load_cams
 from .load_saliency_map import image_id
 
@@ -30,13 +30,18 @@ class SelectorFusion(BaseTransform):
 
     Args:
         norms_file (str): class salience JSON (``tools/class_salience.py``).
-        mode (str): 'hard' (Algorithm 1) or 'soft' (alpha*).
+        mode (str): 'hard' (Algorithm 1), 'soft' (alpha*) or 'threshold'
+            (the paper's Table 3: replace when the IoU reaches ``alpha``).
         t0, t1 (float): Algorithm 1 thresholds. Defaults 0.4, 0.2.
         salient_thr (float): a class is salient when ``n_c >= salient_thr``.
         sal_thr (float): saliency binarisation threshold in [0, 1].
-        tau (float): soft mode, alpha* = ``(o + n_c) / 2``, or 0 when that
-            is below ``tau``.
-        alpha (float, optional): soft mode, a fixed alpha instead of alpha*.
+        tau (float, optional): soft mode's gate: alpha* is 0 when its score
+            is below ``tau`` (default 0.5 for 'mean', 1.0 for 'paper').
+        alpha (float, optional): threshold mode's selection threshold.
+        weight (float, optional): soft mode, a fixed blend weight instead
+            of alpha*.
+        alpha_star (str): soft mode, 'mean' ``(o + n_c) / 2`` (default) or
+            'paper' (the sum ``o + n_c``, clipped to [0, 1] to blend).
         cam_dir (str, optional): soft mode, stage-2 CAMs ``<id>.npz``;
             without them the class region is a 0/1 map.
         bg_thr (float): soft mode, threshold of the fused score.
@@ -44,14 +49,14 @@ class SelectorFusion(BaseTransform):
 
     def __init__(self, norms_file, mode='hard', t0=DEFAULT_T0, t1=DEFAULT_T1,
                  salient_thr=DEFAULT_SALIENT_THR, sal_thr=DEFAULT_SAL_THR,
-                 tau=DEFAULT_TAU, alpha=None, cam_dir=None,
-                 bg_thr=DEFAULT_BG_THR, ignore_index=255):
+                 tau=None, alpha=None, weight=None, alpha_star='mean',
+                 cam_dir=None, bg_thr=DEFAULT_BG_THR, ignore_index=255):
         self.norms_file = norms_file
         self.cam_dir = cam_dir
         self.selector = SalientObjectSelector(
             norms_file, mode=mode, t0=t0, t1=t1, salient_thr=salient_thr,
-            sal_thr=sal_thr, tau=tau, alpha=alpha, bg_thr=bg_thr,
-            ignore_index=ignore_index)
+            sal_thr=sal_thr, tau=tau, alpha=alpha, weight=weight,
+            alpha_star=alpha_star, bg_thr=bg_thr, ignore_index=ignore_index)
 
     def transform(self, results):
         for key, source in (('gt_seg_map', 'LoadAnnotations'),

@@ -1,0 +1,500 @@
+"""The selector's sweeps on a split with ground truth, in one place.
+
+Every sweep of the selector that the tools, the pipeline report and the
+docs show is computed here, on plain arrays (numpy only: no torch, no
+OpenMMLab):
+
+* **Table 3 analogue: the selection threshold alpha** (the paper's Table
+  3). A single-class region is replaced by the saliency mask ``P_S`` when
+  its agreement ``o = IoU(P_CAM, P_S)`` reaches alpha
+  (:func:`~mmwsss.selector.selector_core.fuse_threshold`). ``alpha = 1``
+  is the expanded labels unchanged (the paper's 78.13, Table 4's RS+EPM
+  without SOD), ``alpha = 0`` replaces every region with a non-empty
+  ``P_S`` (the paper's 77.57); the paper peaks at 0.3-0.4 (79.45).
+* **The two rules** at their settings: soft mode's alpha* and Algorithm 1
+  (hard mode).
+* **The blend-weight sweep** (not the paper's Table 3): soft mode with one
+  fixed weight ``w`` for every image, the new region ``(1 - w) * CAM_c +
+  w * S >= bg_thr``.
+* **The tau sweep**: soft mode's alpha* against its gate ``tau``.
+* **Table 4**: before / after the selector for several label folders.
+
+Each image is fused once per distinct label: the threshold rows share one
+replaced label (an image contributes it when ``o >= alpha``, else its
+input label), the tau rows share one fused label (alpha* never depends on
+``tau``; an image contributes its fused label when its score reaches
+``tau``). One confusion matrix per row is accumulated over the split
+(:mod:`mmwsss.evaluation.functional.seg_metrics`); each row holds Acc,
+Acc_class, mIoU, fwIoU, the per-class IoU and the decisions taken.
+
+Use :class:`SelectorSweep` on arrays, :func:`sweep_dirs` on folders (what
+``tools/sweep_selector.py`` and the pipeline's select stage run), and
+:func:`format_markdown` for the tables.
+"""
+import os.path as osp
+from collections import Counter
+
+import numpy as np
+
+from mmwsss.evaluation.functional.seg_metrics import (PRED_IGNORE_POLICIES,
+                                                      confusion_matrix,
+                                                      scores_from_confusion)
+
+from .selector_core import (DEFAULT_BG_THR, DEFAULT_SAL_THR,
+                            DEFAULT_SALIENT_THR, DEFAULT_T0, DEFAULT_T1,
+                            DEFAULT_TAUS, TABLE3_ALPHAS,
+                            SalientObjectSelector, alpha_star_score,
+                            binarize_saliency,
+                            blend_label, cam_of_class, class_iou, fuse_soft,
+                            fuse_threshold, saliency_to_float,
+                            single_foreground_class, threshold_selects)
+
+METRICS = ('Acc', 'Acc_class', 'mIoU', 'fwIoU')
+#: the fixed blend weights (the grid of Table 3, read as weights)
+BLEND_WEIGHTS = TABLE3_ALPHAS
+#: the gates of the tau sweep for each alpha* kind (the default gate in
+#: the middle of each grid)
+TAU_GRIDS = dict(
+    mean=(0.0, 0.3, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.8, 0.9, 1.0),
+    paper=(0.0, 0.6, 0.8, 0.9, 1.0, 1.1, 1.2, 1.3, 1.4, 1.6, 1.8, 2.0))
+#: the paper's Table 3 (RS+EPM pseudo-labels on VOC train, in percent):
+#: alpha -> (Acc, Acc_class, mIoU, fwIoU)
+PAPER_TABLE3 = {
+    0.0: (94.12, 85.30, 77.57, 89.10),
+    0.05: (94.35, 85.89, 78.35, 89.48),
+    0.1: (94.41, 86.18, 78.66, 89.58),
+    0.2: (94.49, 86.63, 79.04, 89.75),
+    0.3: (94.54, 87.13, 79.44, 89.89),
+    0.4: (94.44, 87.36, 79.45, 89.74),
+    0.5: (94.25, 87.39, 79.15, 89.46),
+    0.6: (94.10, 87.72, 79.08, 89.29),
+    0.7: (93.86, 87.71, 78.83, 88.92),
+    0.8: (93.61, 87.43, 78.33, 88.51),
+    0.9: (93.52, 87.35, 78.15, 88.36),
+    1.0: (93.51, 87.33, 78.13, 88.35),
+}
+
+
+def paper_row(alpha):
+    """The paper's Table 3 scores at ``alpha`` as fractions (dict of
+    :data:`METRICS`), or ``None`` where the paper has no row."""
+    for a, values in PAPER_TABLE3.items():
+        if abs(a - alpha) < 1e-9:
+            return {m: v / 100.0 for m, v in zip(METRICS, values)}
+    return None
+
+
+def scores(cm):
+    """The four scores and the per-class IoU (``None`` where undefined) of
+    one confusion matrix."""
+    sc = scores_from_confusion(cm)
+    out = {m: float(sc[m]) for m in METRICS}
+    out['IoU'] = [None if np.isnan(v) else float(v)
+                  for v in np.asarray(sc['IoU'], np.float64)]
+    return out
+
+
+class SelectorSweep:
+    """Accumulates every sweep row over a split, one image at a time.
+
+    Args:
+        norms: the K class salience values (``None`` allowed).
+        num_classes (int): classes including background (K + 1).
+        alphas: selection thresholds (Table 3).
+        weights: fixed blend weights.
+        taus: gates of alpha* (default: :data:`TAU_GRIDS` of
+            ``alpha_star``).
+        t0, t1, salient_thr, sal_thr, bg_thr, tau, alpha_star: the
+            selector's settings (see
+            :func:`~mmwsss.selector.selector_core.select_and_fuse`).
+        pred_ignore: how predicted 255 pixels count.
+
+    ``row_names`` lists the rows; :meth:`image` returns one image's
+    confusion matrices and decisions (picklable, so worker processes can
+    compute them), :meth:`add` sums them and :meth:`result` gives the
+    tables.
+    """
+
+    def __init__(self, norms, num_classes, alphas=TABLE3_ALPHAS,
+                 weights=BLEND_WEIGHTS, taus=None, t0=DEFAULT_T0,
+                 t1=DEFAULT_T1, salient_thr=DEFAULT_SALIENT_THR,
+                 sal_thr=DEFAULT_SAL_THR, bg_thr=DEFAULT_BG_THR, tau=None,
+                 alpha_star='mean', pred_ignore='background',
+                 ignore_index=255):
+        if pred_ignore not in PRED_IGNORE_POLICIES:
+            raise ValueError(f'pred_ignore must be one of '
+                             f'{PRED_IGNORE_POLICIES}')
+        self.norms = list(norms)
+        self.num_classes = int(num_classes)
+        if len(self.norms) != self.num_classes - 1:
+            raise ValueError(f'{len(self.norms)} norms for '
+                             f'{self.num_classes - 1} foreground classes')
+        self.alphas = [float(a) for a in alphas]
+        for a in self.alphas:
+            if not 0.0 <= a <= 1.0:
+                raise ValueError(f'a selection threshold must lie in '
+                                 f'[0, 1], got {a}')
+        self.weights = [float(w) for w in weights]
+        self.taus = [float(t) for t in (
+            TAU_GRIDS[alpha_star] if taus is None else taus)]
+        self.settings = dict(t0=float(t0), t1=float(t1),
+                             salient_thr=float(salient_thr),
+                             sal_thr=float(sal_thr), bg_thr=float(bg_thr),
+                             tau=float(DEFAULT_TAUS[alpha_star]
+                                       if tau is None else tau),
+                             alpha_star=alpha_star)
+        self.pred_ignore, self.ignore_index = pred_ignore, ignore_index
+        s = self.settings
+        self.star = SalientObjectSelector(
+            self.norms, mode='soft', salient_thr=s['salient_thr'],
+            sal_thr=s['sal_thr'], tau=s['tau'], alpha_star=alpha_star,
+            bg_thr=s['bg_thr'], ignore_index=ignore_index)
+        self.hard = SalientObjectSelector(
+            self.norms, mode='hard', t0=s['t0'], t1=s['t1'],
+            salient_thr=s['salient_thr'], sal_thr=s['sal_thr'],
+            ignore_index=ignore_index)
+        self.row_names = (
+            ['baseline'] + [f'alpha={a:g}' for a in self.alphas] +
+            ['alpha*', 'hard'] + [f'weight={w:g}' for w in self.weights] +
+            [f'tau={t:g}' for t in self.taus])
+        n = self.num_classes
+        self.total = np.zeros((len(self.row_names), n, n + 1), np.int64)
+        self.counts = [Counter() for _ in self.row_names]
+        self.applied = [[] for _ in self.row_names]  # weights of fused rows
+        self.num_images = 0
+
+    # the rows' places
+    def _slices(self):
+        k = 1 + len(self.alphas)
+        return dict(alphas=slice(1, k), star=k, hard=k + 1,
+                    weights=slice(k + 2, k + 2 + len(self.weights)),
+                    taus=slice(k + 2 + len(self.weights),
+                               len(self.row_names)))
+
+    def _cm(self, gt, label):
+        return confusion_matrix(gt, label, self.num_classes,
+                                pred_ignore=self.pred_ignore)
+
+    def image(self, label, saliency, img_label, gt, cams=None, img_id=None):
+        """One image's rows: ``(cms, decisions)``, ``cms`` an int64 array
+        (rows x C x C+1) and ``decisions`` a list of ``(decision, weight)``
+        per row (``None`` for the baseline row)."""
+        label = np.asarray(label)
+        if label.shape != np.shape(gt):
+            raise ValueError(f'{img_id}: pseudo-label {label.shape} and '
+                             f'ground truth {np.shape(gt)} differ in shape')
+        sl = self._slices()
+        base = self._cm(gt, label)
+        cms = np.repeat(base[None], len(self.row_names), axis=0)
+        decisions = [None] * len(self.row_names)
+        # the two rules, as the selector runs them
+        for k, selector in ((sl['star'], self.star), (sl['hard'], self.hard)):
+            out, dec = selector(label, saliency, img_label,
+                                cams=cams if selector.mode == 'soft'
+                                else None, img_id=img_id)
+            cms[k] = self._cm(gt, out)
+            decisions[k] = (dec['decision'], dec['alpha'])
+        c = single_foreground_class(img_label)
+        untouched = decisions[sl['star']][0] in (
+            'no-class', 'multi-class', 'empty-saliency')
+        others = list(range(1, len(self.row_names)))
+        others = [k for k in others if k not in (sl['star'], sl['hard'])]
+        if untouched:
+            for k in others:
+                decisions[k] = (decisions[sl['star']][0], float('nan'))
+            return cms, decisions
+        s, ign = self.settings, self.ignore_index
+        # Table 3: one replaced label, taken where o reaches alpha
+        replaced, info = fuse_threshold(label, c, saliency, 0.0,
+                                        sal_thr=s['sal_thr'],
+                                        ignore_index=ign)
+        cm_rep = self._cm(gt, replaced)
+        for k, a in zip(range(sl['alphas'].start, sl['alphas'].stop),
+                        self.alphas):
+            if threshold_selects(info['iou'], a):
+                cms[k], decisions[k] = cm_rep, ('replaced', 1.0)
+            else:
+                decisions[k] = ('kept', 0.0)
+        # the blend weights: one label per weight
+        cam = None if cams is None else cam_of_class(cams, c)
+        if cams is not None and cam is None:
+            raise ValueError(f'{img_id}: the CAMs hold no map of class {c}')
+        n_c = self.norms[c - 1]
+        for k, w in zip(range(sl['weights'].start, sl['weights'].stop),
+                        self.weights):
+            out, dec = fuse_soft(label, c, saliency, n_c, cam=cam, weight=w,
+                                 bg_thr=s['bg_thr'], sal_thr=s['sal_thr'],
+                                 ignore_index=ign)
+            cms[k] = self._cm(gt, out)
+            decisions[k] = (dec['decision'], dec['alpha'])
+        # the tau gate: one fused label, taken where the score reaches tau
+        cam_f = (label == c).astype(np.float32) if cam is None \
+            else np.asarray(cam, np.float32)
+        sal_f = saliency_to_float(saliency)
+        o = class_iou(cam_f >= s['bg_thr'], binarize_saliency(sal_f, s['sal_thr']),
+                      valid=label != ign)
+        score = alpha_star_score(o, n_c, s['alpha_star'])
+        weight = min(score, 1.0)
+        cm_fused = None
+        for k, t in zip(range(sl['taus'].start, sl['taus'].stop), self.taus):
+            if weight > 0.0 and score >= t:
+                if cm_fused is None:
+                    cm_fused = self._cm(gt, blend_label(
+                        label, c, cam_f, sal_f, weight, s['bg_thr'], ign))
+                cms[k], decisions[k] = cm_fused, ('fused', weight)
+            else:
+                decisions[k] = ('kept', 0.0)
+        return cms, decisions
+
+    def add(self, rows):
+        """Add one image's rows (as returned by :meth:`image`)."""
+        cms, decisions = rows
+        self.total += cms
+        self.num_images += 1
+        for k, d in enumerate(decisions):
+            if d is None:
+                continue
+            self.counts[k][d[0]] += 1
+            if d[0] == 'fused':
+                self.applied[k].append(float(d[1]))
+
+    def update(self, *args, **kwargs):
+        """:meth:`image` then :meth:`add`."""
+        self.add(self.image(*args, **kwargs))
+
+    def _row(self, k):
+        counts = self.counts[k]
+        return dict(scores(self.total[k]), decisions=dict(counts),
+                    changed_images=counts['replaced'] + counts['fused'])
+
+    def result(self):
+        """The tables: ``baseline`` (the input labels), ``table3`` (the
+        threshold rows, each with the paper's scores under ``paper``, then
+        the alpha* and Algorithm 1 rows with ``alpha: None``), ``blend``
+        (fixed weights), ``tau`` (the gate of alpha*) and
+        ``paper_table3``."""
+        sl, s = self._slices(), self.settings
+        table3 = [dict(name=f'{a:g}', alpha=a, **self._row(k),
+                       paper=paper_row(a))
+                  for k, a in zip(range(sl['alphas'].start,
+                                        sl['alphas'].stop), self.alphas)]
+        table3.append(dict(
+            name=f"alpha* (soft, {s['alpha_star']}, tau={s['tau']:g})",
+            alpha=None, **self._row(sl['star'])))
+        table3.append(dict(name='Algorithm 1 (hard)', alpha=None,
+                           **self._row(sl['hard'])))
+        blend = [dict(name=f'{w:g}', weight=w, **self._row(k))
+                 for k, w in zip(range(sl['weights'].start,
+                                       sl['weights'].stop), self.weights)]
+        tau = []
+        for k, t in zip(range(sl['taus'].start, sl['taus'].stop),
+                        self.taus):
+            used = np.asarray(self.applied[k], np.float64)
+            tau.append(dict(
+                tau=t, **self._row(k), fused_images=int(used.size),
+                fractional_images=int(np.count_nonzero(used < 1)),
+                mean_alpha=float(used.mean()) if used.size else None))
+        return dict(
+            baseline=self._row(0), table3=table3, blend=blend, tau=tau,
+            paper_table3=[dict(alpha=a, **{m: v / 100.0 for m, v in zip(
+                METRICS, values)}) for a, values in PAPER_TABLE3.items()],
+            num_images=self.num_images, num_classes=self.num_classes,
+            sweep_settings=dict(s, alphas=self.alphas, weights=self.weights,
+                                taus=self.taus,
+                                pred_ignore=self.pred_ignore))
+
+
+# --------------------------------------------------------------------------
+# on folders
+class _SweepImage:
+    """One image of :func:`sweep_dirs`: the sweep rows of the main label
+    folder and the before / after confusion matrices of Table 4 (reaches
+    the pool workers through the fork)."""
+
+    def __init__(self, inputs, sweep, selector, sources):
+        self.inputs, self.sweep = inputs, sweep
+        self.selector, self.sources = selector, sources
+
+    def __call__(self, img_id):
+        inputs, num = self.inputs, self.sweep.num_classes
+        try:
+            gt = inputs.gt(img_id)
+            label, sal, img_label, cams = inputs.load(img_id,
+                                                      with_cams=True)
+            rows = self.sweep.image(label, sal, img_label, gt, cams=cams,
+                                    img_id=img_id)
+            t4 = np.zeros((len(self.sources), 2, num, num + 1), np.int64)
+            t4_dec = []
+            for k, path in enumerate(self.sources):
+                if path is not None:
+                    label = inputs.load(
+                        img_id, label_path=osp.join(path, f'{img_id}.png'))[0]
+                    if label.shape != gt.shape:
+                        raise ValueError(
+                            f'{inputs.gt_path(img_id)}: ground truth is '
+                            f'{gt.shape}, {path}/{img_id}.png {label.shape}')
+                out, dec = self.selector(
+                    label, sal, img_label,
+                    cams=cams if self.selector.mode == 'soft' else None,
+                    img_id=img_id)
+                t4[k, 0] = self.sweep._cm(gt, label)
+                t4[k, 1] = self.sweep._cm(gt, out)
+                t4_dec.append(dec['decision'])
+        except (ValueError, KeyError) as e:
+            raise RuntimeError(f'image {img_id!r}: {e}') from e
+        return rows, t4, t4_dec
+
+
+def sweep_dirs(inputs, norms, selector_settings=None, baselines=(),
+               pseudo_name=None, alphas=TABLE3_ALPHAS, weights=BLEND_WEIGHTS,
+               taus=None, pred_ignore='background', nproc=0):
+    """Every sweep over a split on disk.
+
+    Args:
+        inputs (:class:`mmwsss.selector.inputs.SelectorInputs`): the split,
+            its pseudo-labels (the sweeps' labels), saliency maps, CAMs and
+            ground truth.
+        norms: the K class salience values.
+        selector_settings (dict): the selector's settings (keys of
+            :class:`SalientObjectSelector`); its ``mode`` is the selector
+            of Table 4, the rest set the sweeps' rules.
+        baselines: ``(name, folder)`` of other methods' labels (Table 4).
+        pseudo_name: Table 4's name of ``inputs``' label folder.
+        nproc (int): worker processes (0 = in-process).
+
+    Returns:
+        the dict of :meth:`SelectorSweep.result` plus ``table4``,
+        ``settings``, ``class_names``.
+    """
+    from mmwsss.utils.sharding import map_images
+    settings = dict(selector_settings or {})
+    settings.setdefault('mode', 'hard')
+    main = SalientObjectSelector(norms, **settings)
+    rule = {k: settings[k] for k in ('t0', 't1', 'salient_thr', 'sal_thr',
+                                     'bg_thr', 'tau', 'alpha_star')
+            if settings.get(k) is not None}
+    sweep = SelectorSweep(norms, inputs.num_classes + 1, alphas=alphas,
+                          weights=weights, taus=taus,
+                          pred_ignore=pred_ignore, **rule)
+    pseudo_name = pseudo_name or osp.basename(
+        osp.normpath(inputs.pseudo_dir))
+    table4 = [(pseudo_name, None)] + list(baselines)
+    num = sweep.num_classes
+    t4_total = np.zeros((len(table4), 2, num, num + 1), np.int64)
+    t4_counts = [Counter() for _ in table4]
+    work = _SweepImage(inputs, sweep, main, [p for _, p in table4])
+    for rows, t4, t4_dec in map_images(work, inputs.ids, nproc,
+                                       desc='sweep'):
+        sweep.add(rows)
+        t4_total += t4
+        for c, d in zip(t4_counts, t4_dec):
+            c[d] += 1
+    result = sweep.result()
+    t4_rows = []
+    for k, (name, path) in enumerate(table4):
+        for j, sod in enumerate((False, True)):
+            counts = t4_counts[k] if sod else Counter()
+            t4_rows.append(dict(
+                method=name, sod=sod,
+                label_dir=osp.abspath(path or inputs.pseudo_dir),
+                **scores(t4_total[k, j]), decisions=dict(counts),
+                changed_images=counts['replaced'] + counts['fused']))
+    result.update(
+        table4=t4_rows,
+        settings=dict(main.settings, split=inputs.split_file,
+                      pred_ignore=pred_ignore,
+                      cam_source=inputs.cam_dir or
+                      'class region as a 0/1 map',
+                      norms=main.norms),
+        class_names=['background'] + list(inputs.class_names))
+    return result
+
+
+# --------------------------------------------------------------------------
+# tables
+def _pct(x):
+    return '-' if x is None or np.isnan(x) else f'{100 * x:.2f}%'
+
+
+def format_markdown(result):
+    """The sweeps as Markdown: Table 3 analogue (with the paper's numbers
+    beside), the blend weights, the tau gate and, when present, Table 4."""
+    s = result.get('settings') or {}
+    sw = result['sweep_settings']
+    title = f"{s.get('split', 'split')} ({result['num_images']} images, " \
+        f"{result['num_classes']} classes incl. background)"
+    lines = [
+        f'# Selector sweeps: {title}', '',
+        f"Predicted 255 counted as: {sw['pred_ignore']}. Rules: t0="
+        f"{sw['t0']:g}, t1={sw['t1']:g}, salient_thr={sw['salient_thr']:g}, "
+        f"sal_thr={sw['sal_thr']:g}, alpha*={sw['alpha_star']}, "
+        f"tau={sw['tau']:g}, bg_thr={sw['bg_thr']:g}. Soft-mode CAM source: "
+        f"{s.get('cam_source', '-')}.", '',
+        '## Table 3 analogue: selection threshold alpha', '',
+        'A single-class region is replaced by the saliency mask when '
+        'IoU(P_CAM, P_S) >= alpha; alpha = 1 is the expanded labels '
+        'unchanged, alpha = 0 replaces every region with non-empty '
+        'saliency. The paper\'s columns are its Table 3 (RS+EPM labels on '
+        'VOC train), for the shape only.', '',
+        '| Alpha | Acc | Acc_class | mIoU | fwIoU | replaced images | '
+        'paper mIoU | paper Acc |',
+        '| --- | --- | --- | --- | --- | --- | --- | --- |']
+    for row in result['table3']:
+        p = row.get('paper') or {}
+        lines.append(f"| {row['name']} | " + ' | '.join(
+            _pct(row[m]) for m in METRICS) + f" | {row['changed_images']} | "
+            f"{_pct(p.get('mIoU'))} | {_pct(p.get('Acc'))} |")
+    lines += ['', '## Blend weight (soft mode with one fixed weight; not '
+              'the paper\'s Table 3)', '',
+              'New region: (1 - w) * CAM_c + w * S >= bg_thr. w = 0 is the '
+              'input labels.', '',
+              '| weight | Acc | Acc_class | mIoU | fwIoU | changed images |',
+              '| --- | --- | --- | --- | --- | --- |']
+    for row in result['blend']:
+        lines.append(f"| {row['name']} | " + ' | '.join(
+            _pct(row[m]) for m in METRICS) + f" | {row['changed_images']} |")
+    lines += ['', f"## The gate tau of alpha* ({sw['alpha_star']})", '',
+              '| tau | Acc | Acc_class | mIoU | fwIoU | fused images | '
+              '0 < alpha* < 1 | mean alpha* |',
+              '| --- | --- | --- | --- | --- | --- | --- | --- |']
+    for row in result['tau']:
+        mean = '-' if row['mean_alpha'] is None else \
+            f"{row['mean_alpha']:.3f}"
+        lines.append(f"| {row['tau']:g} | " + ' | '.join(
+            _pct(row[m]) for m in METRICS) +
+            f" | {row['fused_images']} | {row['fractional_images']} | "
+            f"{mean} |")
+    if result.get('table4'):
+        lines += ['', f"## Table 4: before / after the selector "
+                  f"({s.get('mode', '-')} mode)", '',
+                  '| Method | SOD | Acc | Acc_class | mIoU | fwIoU |',
+                  '| --- | --- | --- | --- | --- | --- |']
+        for row in result['table4']:
+            lines.append(f"| {row['method']} | "
+                         f"{'✓' if row['sod'] else '×'} | " +
+                         ' | '.join(_pct(row[m]) for m in METRICS) + ' |')
+    return '\n'.join(lines) + '\n'
+
+
+def table3_shape(result, metric='mIoU', tol=0.0):
+    """How the threshold sweep's curve compares with the paper's shape:
+    a dict with ``rises_from_0`` (some alpha in (0, 1) beats alpha = 0),
+    ``peak_inside`` (the best alpha lies strictly inside (0, 1)),
+    ``baseline_at_1`` (alpha = 1 equals the input labels) and ``peak``
+    (the best alpha and its score). ``tol`` is the margin a difference
+    must exceed."""
+    rows = [r for r in result['table3'] if r.get('alpha') is not None]
+    by_alpha = {r['alpha']: r[metric] for r in rows}
+    inner = {a: v for a, v in by_alpha.items() if 0.0 < a < 1.0}
+    best = max(by_alpha, key=lambda a: by_alpha[a])
+    base = result['baseline'][metric]
+    out = dict(peak=dict(alpha=best, value=by_alpha[best]))
+    if 0.0 in by_alpha and inner:
+        out['rises_from_0'] = max(inner.values()) > by_alpha[0.0] + tol
+    if inner:
+        out['peak_inside'] = 0.0 < best < 1.0 and all(
+            by_alpha[best] > by_alpha[e] + tol
+            for e in (0.0, 1.0) if e in by_alpha)
+    if 1.0 in by_alpha:
+        out['baseline_at_1'] = abs(by_alpha[1.0] - base) <= 1e-12
+    return out
