@@ -45,10 +45,10 @@ def parse_args(argv=None):
     p.add_argument('--device', default=None,
                    help='cuda or cpu (default: cuda when available)')
     p.add_argument('--no-tar', action='store_true',
+                   help='write the PNGs only')
     p.add_argument('--overwrite', action='store_true',
                    help='recompute the outputs of a folder made with other '
                    'settings (default: refuse)')
-                   help='write the PNGs only')
     p.add_argument('--cfg-options', nargs='+', action=DictAction,
                    help='override config settings, key=value')
     p.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
