@@ -1,4 +1,4 @@
-"""Benchmark: ``tools/make_cam.py`` against a plain per-image, per-scale loop.
+"""Benchmark: ``tools/run_cam.py`` against a plain per-image, per-scale loop.
 
     python benchmarks/bench_cam.py [--config C --checkpoint K] \\
         [--data-root D --split S] [--num-images 12] [--num-classes 20] \\

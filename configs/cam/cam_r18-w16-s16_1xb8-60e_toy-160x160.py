@@ -1,7 +1,7 @@
 # Stage 1 on the procedural toy data (tools/make_toy_data.py), CPU, minutes:
 # a narrow ResNet-18 (16 stem/base channels: widths 16-128) trained from
 # scratch (no ImageNet weights offline), output stride 16 (layer4 dilated
-# instead of strided: CAMs 10x10 at 160 px, 20x20 at make_cam's scale 2.0).
+# instead of strided: CAMs 10x10 at 160 px, 20x20 at the cam stage's scale 2.0).
 # SGD with momentum 0.9 (IRN's has none) learns this from scratch faster
 # than AdamW; output stride 8 trained slower and gave worse CAMs here.
 # The loss is eq. 1's mean over the C = 6 classes; the recipe was tuned with

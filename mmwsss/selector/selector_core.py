@@ -18,8 +18,8 @@ Conventions
   (``None``/NaN for a class never seen alone); see
   :func:`class_salience_norms`.
 
-The rules (DESIGN.md, "The selector, made precise") and the choices made
-where they leave one (also in ``docs/selector.md``):
+The rules (the paper's Algorithm 1 and its alpha* rule) and the choices made
+where the paper leaves one (also in ``docs/selector.md``):
 
 * Only images whose image-level label holds exactly one foreground class are
   touched; every other image passes through unchanged.

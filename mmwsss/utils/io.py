@@ -1,4 +1,4 @@
-"""File formats shared by the stages (see DESIGN.md).
+"""File formats shared by the stages (see ``docs/architecture.md``).
 
 * ``cams/<id>.npz``: ``keys`` (int64 present-class indices, 0-based over the
   20 foreground classes) and ``cams`` (float16, K x H x W, values in [0, 1]).

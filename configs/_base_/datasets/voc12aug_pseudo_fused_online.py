@@ -3,7 +3,7 @@
 # pseudo-label is loaded as `gt_seg_map`, then `SelectorFusion` replaces the
 # class region of single-class images by the saliency mask where the selector
 # says so, before any geometric augmentation. Same result as training on the
-# folder written by `tools/fuse_pseudo_labels.py`, without the offline pass.
+# folder written by `tools/run_select.py`, without the offline pass.
 #
 # Extra keys to set from the command line (besides those of
 # voc12aug_pseudo.py; `train_pipeline` is resolved into the dataset):

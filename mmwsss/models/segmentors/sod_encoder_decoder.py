@@ -43,7 +43,7 @@ class SODEncoderDecoder(EncoderDecoder):
     ``predict`` returns, per image at its original size, the saliency
     probability (sigmoid) in ``seg_logits`` and the mask
     ``probability > decode_head.threshold`` in ``pred_sem_seg``, which is
-    what ``SODMetric`` and ``tools/make_saliency.py`` read. ``test_cfg``
+    what ``SODMetric`` and ``tools/run_saliency.py`` read. ``test_cfg``
     accepts, besides mmseg's ``mode='whole'|'slide'``, ``flip=True`` to
     average the logits of the image and its horizontal mirror (a common SOD
     test-time augmentation).
