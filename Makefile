@@ -22,6 +22,14 @@ $(STAMP): setup.py $(wildcard requirements/*.txt)
 		$(PIP) install -q -r requirements/torch.txt
 	$(PIP) install -q 'setuptools<81' wheel
 	$(PIP) install -q --no-build-isolation -e '.[tests]'
+	@# one OpenCV: mmengine and mmcv declare opencv-python, mmwsss (and
+	@# pysodmetrics) the headless build; both provide cv2, keep the headless
+	@# one (requirements/README.md)
+	@if $(PIP) show -q opencv-python >/dev/null 2>&1; then \
+		$(PIP) uninstall -q -y opencv-python && \
+		$(PIP) install -q --force-reinstall --no-deps \
+			"opencv-python-headless==$$($(BIN)/python -c 'from importlib.metadata import version; print(version("opencv-python-headless"))')"; \
+	fi
 	@rm -f $(VENV)/.deps-*
 	@touch $@
 
