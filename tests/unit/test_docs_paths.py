@@ -54,7 +54,8 @@ def md_files():
 
 
 def text_files():
-    return [f for f in tracked() if f.endswith(
+    this = osp.relpath(osp.abspath(__file__), REPO)   # its examples are stale
+    return [f for f in tracked() if f != this and f.endswith(
         ('.md', '.py', '.sh', '.yml', '.yaml', '.txt', '.ini', '.cff'))
         or osp.basename(f) == 'Makefile']
 
@@ -99,7 +100,7 @@ def missing_tools(files, repo=REPO):
 
 
 def _path_like(token):
-    token = token.strip('"\'(),;')
+    token = token.strip('"\'(),;[]')
     if not token or PLACEHOLDER.search(token) or '://' in token:
         return None
     if token.startswith('mmwsss::'):
