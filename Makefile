@@ -21,7 +21,7 @@ $(STAMP): setup.py $(wildcard requirements/*.txt)
 	@$(BIN)/python -c "import torch, torchvision" 2>/dev/null || \
 		$(PIP) install -q -r requirements/torch.txt
 	$(PIP) install -q 'setuptools<81' wheel
-	$(PIP) install -q --no-build-isolation -e '.[tests]'
+	$(PIP) install -q --no-build-isolation -e '.[tests,pretrained]'
 	@# one OpenCV: mmengine and mmcv declare opencv-python, mmwsss (and
 	@# pysodmetrics) the headless build; both provide cv2, keep the headless
 	@# one (requirements/README.md)

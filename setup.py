@@ -85,6 +85,7 @@ setup(
     install_requires=['torch>=2.0', 'torchvision', mmcv_requirement()] +
     read_requirements('runtime.txt'),
     extras_require=dict(tests=read_requirements('tests.txt'),
+                        pretrained=read_requirements('pretrained.txt'),
                         crf=['pydensecrf2']),
     include_package_data=True,
     license='Apache License 2.0',

