@@ -72,6 +72,7 @@ def test_key_map_hand_cases():
 def test_block_count_picks_the_repeats():
     sd = {f'_blocks.{i}._bn1.weight': i for i in range(21)}
     sd['module._conv_stem.weight'] = 'stem'
+    assert is_lukemelas_state_dict(sd)
     out = convert_lite_state_dict(sd)
     assert out['conv_stem.weight'] == 'stem'
     assert out['blocks.1.2.bn2.weight'] == 3  # repeats of Lite1 / Lite2
@@ -206,6 +207,22 @@ def test_registered_in_mmseg_and_mmpretrain():
                                        arch='lite1', out_indices=(4, )))
         assert isinstance(backbone, EfficientNetLite)
         assert backbone.out_channels == (320, )
+    # a classifier's init_weights reaches the backbone's Pretrained entry:
+    # frozen ImageNet features, a trainable linear head
+    model = PRETRAIN.build(dict(
+        type='ImageClassifier',
+        backbone=dict(type='EfficientNetLite', out_indices=(5, ),
+                      frozen_stages=6, norm_eval=True, init_cfg=dict(
+                          type='Pretrained',
+                          checkpoint=WHEEL_FILES['lite0'])),
+        neck=dict(type='GlobalAveragePooling'),
+        head=dict(type='LinearClsHead', num_classes=6, in_channels=1280)))
+    model.init_weights()
+    ref = convert_lite_state_dict(wheel_state_dict('lite0'))
+    assert torch.equal(model.backbone.conv_head.weight,
+                       ref['conv_head.weight'])
+    assert [n for n, p in model.named_parameters() if p.requires_grad] == \
+        ['head.fc.weight', 'head.fc.bias']
 
 
 def test_weights_folder_wins_over_the_wheel(tmp_path, monkeypatch):

@@ -84,8 +84,9 @@ def _strip_wrapper(key):
 
 def is_lukemelas_state_dict(state_dict):
     """Whether ``state_dict`` uses lukemelas/efficientnet_pytorch names."""
-    return any(k.startswith('_blocks.') for k in state_dict) or \
-        '_conv_stem.weight' in state_dict
+    keys = {_strip_wrapper(k) for k in state_dict}
+    return '_conv_stem.weight' in keys or \
+        any(k.startswith('_blocks.') for k in keys)
 
 
 def num_blocks(state_dict):
