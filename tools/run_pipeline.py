@@ -3,10 +3,13 @@
     python tools/run_pipeline.py configs/pipelines/toy_pipeline.py \
         [--work-dir D] [--stages classify cam ...] [--launcher pytorch --nproc N]
 
-Each stage calls the per-stage tools (tools/train.py, tools/run_cam.py, ...)
-with the config sections of the pipeline config (see docs/architecture.md). A manifest in the work
-dir makes a rerun skip finished stages, resume an interrupted one and rerun a
-stage whose settings or configs changed (and everything after it).
+Each stage runs the steps of its stage module (``python -m
+mmwsss.stages.<stage> SETTINGS.json``) with the config sections of the
+pipeline config (see docs/architecture.md), from any working directory. A
+manifest in the work dir makes a rerun skip finished stages, resume an
+interrupted one and rerun a stage whose settings or configs changed (and
+everything after it). With ``data.toy`` set, a first stage ``data`` builds
+the procedural toy data with ``make_toy_data.py`` (beside this tool).
 """
 import argparse
 import os.path as osp
@@ -15,9 +18,11 @@ import time
 
 from mmengine.config import Config, DictAction
 
-from mmwsss.pipeline import PipelineRunner, ReportWriter
-from mmwsss.pipeline.wsss_stages import build_wsss_stages
 from mmwsss.datasets.voc_layout import CLASS_SETS
+from mmwsss.pipeline import PipelineRunner, ReportWriter, Stage
+from mmwsss.pipeline.wsss_stages import build_wsss_stages
+
+TOY_TOOL = osp.join(osp.dirname(osp.abspath(__file__)), 'make_toy_data.py')
 
 
 def parse_args(argv=None):
@@ -42,6 +47,15 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
+def toy_data_stage(toy):
+    """Stage data: the procedural toy data (``data.toy`` section)."""
+    out = osp.abspath(toy.out)
+    return Stage('data', [[TOY_TOOL, '--out', out, '--seed', str(toy.seed),
+                           '--num-images', str(toy.num_images), '--size',
+                           str(toy.size)]],
+                 outputs=[out], settings=dict(toy))
+
+
 def main(argv=None):
     args = parse_args(argv)
     cfg = Config.fromfile(args.config)
@@ -50,10 +64,12 @@ def main(argv=None):
     if args.work_dir:
         cfg.work_dir = args.work_dir
     nproc = args.nproc if args.launcher == 'pytorch' else 1
-    stages, paths, classes = build_wsss_stages(cfg)
+    stages, wd, classes = build_wsss_stages(cfg)
+    if cfg.data.get('toy'):
+        stages.insert(0, toy_data_stage(cfg.data.toy))
     t0 = time.time()
     jobs = args.jobs or cfg.get('jobs', 1)
-    runner = PipelineRunner(cfg.work_dir, stages, nproc=nproc, jobs=jobs,
+    runner = PipelineRunner(wd.root, stages, nproc=nproc, jobs=jobs,
                             env=cfg.get('env', None))
     try:
         manifest = runner.run(only=args.stages)
@@ -62,10 +78,12 @@ def main(argv=None):
         print('Fix the problem and run the same command again: finished '
               'stages are skipped, the failed one resumes.', file=sys.stderr)
         sys.exit(1)
-    names = CLASS_SETS[classes]
-    report = ReportWriter(cfg.work_dir, paths, names,
-                          num_samples=cfg.get('report', {}).get(
-                              'num_samples', 8)).write(manifest)
+    voc = osp.abspath(cfg.data.voc_root)
+    report = ReportWriter.for_work_dir(
+        wd, osp.join(voc, 'JPEGImages'), osp.join(voc, 'SegmentationClassAug'),
+        CLASS_SETS[classes],
+        num_samples=cfg.get('report', {}).get('num_samples', 8)).write(
+            manifest)
     print(f'Pipeline finished in {time.time() - t0:.0f} s. Report: '
           f'{osp.abspath(report)}')
 

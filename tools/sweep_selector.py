@@ -25,14 +25,13 @@ background by default). Nothing is written but the two tables (Markdown and
 JSON); see :mod:`mmwsss.selector.sweep`.
 """
 import argparse
-import json
 import os.path as osp
 
 from mmwsss.evaluation.functional import PRED_IGNORE_POLICIES
 from mmwsss.selector import TABLE3_ALPHAS
 from mmwsss.selector.sweep import BLEND_WEIGHTS, format_markdown
-from mmwsss.stages.select import add_cli_args, run_sweep, settings_from_args
-from mmwsss.utils.io import atomic_write
+from mmwsss.stages.select import (add_cli_args, settings_from_args,
+                                  write_sweep)
 
 
 def parse_args(argv=None):
@@ -80,17 +79,12 @@ def parse_baselines(specs):
 
 def main(argv=None):
     args = parse_args(argv)
-    result = run_sweep(settings_from_args(args, norms=args.norms),
-                       parse_baselines(args.baseline_dir), args.pseudo_name,
-                       args.alphas, args.pred_ignore, weights=args.weights,
-                       taus=args.taus)
-    md = format_markdown(result)
-    for path, text in ((args.out_md, md),
-                       (args.out_json, json.dumps(result, indent=2))):
-        with atomic_write(path) as tmp:
-            with open(tmp, 'w') as f:
-                f.write(text)
-    print(md)
+    result = write_sweep(settings_from_args(args, norms=args.norms),
+                         args.out_md, args.out_json,
+                         parse_baselines(args.baseline_dir),
+                         args.pseudo_name, args.alphas, args.pred_ignore,
+                         weights=args.weights, taus=args.taus)
+    print(format_markdown(result))
     print(f'written: {args.out_md}, {args.out_json}')
     return result
 

@@ -1,4 +1,5 @@
 from .pipeline_runner import PipelineRunner, Stage
+from .work_dir import WorkDir
 from .report_writer import ReportWriter
 
-__all__ = ['PipelineRunner', 'Stage', 'ReportWriter']
+__all__ = ['PipelineRunner', 'Stage', 'ReportWriter', 'WorkDir']

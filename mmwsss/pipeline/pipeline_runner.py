@@ -1,26 +1,31 @@
-"""Run the WSSS stages in order, each through its own tool, with a manifest.
+"""Run the WSSS stages in order, each as commands of its stage module, with
+a manifest.
 
-Every stage is a list of commands of the per-stage tools (``tools/*.py``,
-the same code a user runs by hand) plus where its metrics are read from. The
-manifest (``<work_dir>/manifest.json``) records, per stage, a fingerprint of
-everything that determines its outputs (its settings, the content of the
-configs it uses, the fingerprints of the stages it reads from, and its input
-data: every file or folder outside the work folder named in its commands or
-``inputs``, identified by the names, sizes and mtimes of the files under it,
-so a fixed image or label file reruns the stages that read it) and whether
-it finished:
+Every stage is a list of commands, each run as ``python <command>`` in a
+subprocess of its own (the pipeline's are steps of the stage modules,
+``-m mmwsss.stages.<stage> SETTINGS.json``, :mod:`.wsss_stages`), plus where
+its metrics are read from. The manifest (``<work_dir>/manifest.json``)
+records, per stage, a fingerprint of everything that determines its outputs
+(its settings, the content of the configs it uses, the fingerprints of the
+stages it reads from, and its input data: every file or folder outside the
+work folder named in its commands or ``inputs``, identified by the names,
+sizes and mtimes of the files under it, so a fixed image or label file
+reruns the stages that read it) and whether it finished:
 
 * finished with the same fingerprint -> skipped;
-* started but not finished, same fingerprint -> run again; the tools
-  resume by themselves (per-image outputs that exist are skipped,
-  ``tools/train.py --resume`` continues from the last checkpoint);
+* started but not finished, same fingerprint -> run again; the steps
+  resume by themselves (per-image outputs that exist are skipped, training
+  continues from the last checkpoint);
 * fingerprint changed (a config or setting changed, or an upstream stage was
   rerun) -> its outputs are deleted and it is run from scratch.
 
 With ``jobs > 1`` stages whose upstream stages have finished run side by
 side (e.g. the saliency branch beside classify -> cam -> expand), each with
 ``cpu_count // jobs`` threads (``OMP_NUM_THREADS``), fixed per run, so a
-rerun with the same ``jobs`` gives the same numbers.
+rerun with the same ``jobs`` gives the same numbers. With ``nproc > 1`` the
+commands marked ``distributed`` run under ``torchrun`` (``--launcher
+pytorch`` added). The package's folder is put first on ``PYTHONPATH``, and
+the commands run in the caller's working directory.
 """
 import hashlib
 import json
@@ -43,14 +48,26 @@ INPUT_FLAGS = ('--data-root', '--img-dir', '--list', '--split',
 
 class LazyArg:
     """A command argument known only when the command runs (e.g. the last
-    checkpoint of a training stage). ``key`` stands for it in fingerprints."""
+    checkpoint of a training stage). ``key`` stands for it in fingerprints;
+    ``placeholder`` for its value when settings are checked before the
+    run."""
 
-    def __init__(self, fn, key):
+    def __init__(self, fn, key, placeholder=None):
         self.fn = fn
         self.key = key
+        self.placeholder = placeholder
 
     def __str__(self):
         return str(self.fn())
+
+
+class Command(list):
+    """The argv of one command (after ``python``); ``distributed``: run it
+    under ``torchrun`` when the runner has ``nproc > 1``."""
+
+    def __init__(self, argv, distributed=False):
+        super().__init__(argv)
+        self.distributed = distributed
 
 
 def _sha(obj):
@@ -99,13 +116,15 @@ class Stage:
 
     Args:
         name (str): stage name (manifest key, ``--stages`` value).
-        commands (list[list[str]]): tool invocations, ``python`` prepended.
+        commands (list[list[str]]): commands, ``python`` prepended
+            (:class:`Command` to mark one ``distributed``).
         outputs (list[str]): paths the stage owns (deleted on a rerun).
         settings (dict): everything that determines the outputs.
         deps (list[str]): names of the stages it reads from.
         config_files (list[str]): mm config files it uses (hashed).
         metrics (callable, optional): returns the stage's metrics dict.
-        torchrun (bool): launch the commands with torchrun when nproc > 1.
+        torchrun (sequence[str]): also launch the commands whose first
+            argument is one of these with torchrun when nproc > 1.
         inputs (list[str]): input files / folders (fingerprinted by
             :func:`data_digest`) besides those named in the commands.
     """
@@ -216,7 +235,8 @@ class PipelineRunner:
 
     # -- running ----------------------------------------------------------
     def _argv(self, stage, command):
-        if self.nproc > 1 and command[0] in stage.torchrun:
+        if self.nproc > 1 and (getattr(command, 'distributed', False)
+                               or command[0] in stage.torchrun):
             # one port per stage: stages may run side by side (jobs > 1)
             port = str(29500 + (os.getpid() % 500) * 8
                        + self.stages.index(stage) % 8)

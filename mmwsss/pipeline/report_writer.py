@@ -179,6 +179,19 @@ class ReportWriter:
         self.tile_size = tile_size
         self.out_dir = osp.join(work_dir, 'report')
 
+    @classmethod
+    def for_work_dir(cls, wd, img_dir, gt_dir, class_names, **kwargs):
+        """The report of a pipeline run: its :class:`~mmwsss.pipeline.
+        work_dir.WorkDir` ``wd``, the images and the ground truth."""
+        return cls(wd.root, dict(
+            img_dir=img_dir, gt_dir=gt_dir, cam_dir=wd.cam,
+            sal_dir=wd.saliency, pseudo_cam_dir=wd.expand,
+            pseudo_fused_dir=wd.select, selector_log=wd.select_log,
+            pred_dir=wd.segment_select_pred,
+            pred_expand_dir=wd.segment_expand_pred, cam_eval=wd.cam_eval,
+            selector_sweep=wd.select_sweep, manifest=wd.manifest),
+            class_names, **kwargs)
+
     # ------------------------------------------------------------ inputs
     def _manifest(self, manifest):
         if manifest is not None:

@@ -1,16 +1,27 @@
-"""The per-image stages of the method, one module each, named as in every
-other layer (config section, tool, pipeline stage, report, docs):
+"""The stages of the method, one module each, named as in every other layer
+(config section, tool, pipeline stage, report, docs):
 
-=========  ==========================  ====================
-stage      module                      tool
-=========  ==========================  ====================
-classify   (mmpretrain training)       ``tools/train.py``
-cam        :mod:`.cam`                 ``tools/run_cam.py``
-expand     :mod:`.expand`              ``tools/run_expand.py``
-saliency   :mod:`.saliency`            ``tools/run_saliency.py``
-select     :mod:`.select`              ``tools/run_select.py``
-segment    (mmseg training)            ``tools/train.py``
-=========  ==========================  ====================
+=========  ==========================  ====================================
+stage      module (steps)              tool
+=========  ==========================  ====================================
+classify   :mod:`.classify` (train,     ``tools/train.py``, ``tools/test.py``
+           test)
+cam        :mod:`.cam` (cam, eval)     ``tools/run_cam.py``,
+                                       ``tools/eval_cam.py``
+expand     :mod:`.expand` (expand,     ``tools/run_expand.py``
+           train, eval)
+saliency   :mod:`.saliency` (train,    ``tools/run_saliency.py``
+           test, infer)
+select     :mod:`.select` (salience,   ``tools/run_select.py``,
+           fuse, eval, sweep)          ``tools/sweep_selector.py``
+segment    :mod:`.segment` (train,     ``tools/train.py``, ``tools/test.py``
+           test, samples)
+=========  ==========================  ====================================
+
+Every module runs one step from a settings file, ``python -m
+mmwsss.stages.<stage> SETTINGS.json`` (:mod:`.entry`); the pipeline
+launches them. The shared steps: :mod:`.training` (train / test through
+mmengine's ``Runner``), :mod:`.evaluate` (CAM and label scores).
 
 Each module has a typed settings dataclass (``CamSettings`` ...), validated
 once and built from an mm ``Config`` section with ``from_config``, and a plain

@@ -11,6 +11,13 @@ takes every world_size-th image. Each image is computed alone with a fixed
 number of CPU threads (``threads``), so the files are byte-identical
 whatever the number of processes or an interruption (oneDNN's results
 depend on the thread count).
+
+    python -m mmwsss.stages.cam SETTINGS.json
+
+runs step ``cam`` (:class:`CamSettings`, :func:`run_cam`) or ``eval`` (the
+threshold sweep, :mod:`mmwsss.stages.evaluate`); see
+:mod:`mmwsss.stages.entry`. By hand: ``tools/run_cam.py``,
+``tools/eval_cam.py``.
 """
 import dataclasses
 import os.path as osp
@@ -20,6 +27,8 @@ from typing import Optional, Sequence
 
 from mmwsss.datasets.voc_layout import ImageLabels, read_split, root_path
 
+from .entry import Step, run_step_file
+from .evaluate import LabelEvalSettings, run_eval
 from .settings import StageSettings, manifest_settings
 
 
@@ -107,3 +116,11 @@ def run_cam(settings):
     return dict(split=split_file, num_images=len(ids), out=s.out,
                 rank=job.rank, skipped=len(job.ids) - len(job.todo),
                 seconds=time.time() - start)
+
+
+#: the steps of ``python -m mmwsss.stages.cam SETTINGS.json``
+STEPS = dict(cam=Step(CamSettings, run_cam),
+             eval=Step(LabelEvalSettings, run_eval))
+
+if __name__ == '__main__':
+    run_step_file('cam', STEPS)

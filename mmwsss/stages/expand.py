@@ -26,6 +26,14 @@ across ranks under torchrun and across ``nproc`` processes.
 of method 'irn' (``relation.fg_thr``, ``relation.bg_thr``, ``walk.bg_thr``)
 may be set relative to it too: ``'best'``, ``'best+0.3'``, ``'best-0.1'``
 (:func:`relative_threshold`).
+
+    python -m mmwsss.stages.expand SETTINGS.json
+
+runs one step (see :mod:`mmwsss.stages.entry`): ``expand``
+(:class:`ExpandSettings`, :func:`run_expand`; with method irn its ``step``
+argument names the irn step), ``train`` (irn's relation network,
+:mod:`mmwsss.stages.training`) or ``eval`` (the labels' scores,
+:mod:`mmwsss.stages.evaluate`). By hand: ``tools/run_expand.py``.
 """
 import dataclasses
 import json
@@ -42,11 +50,14 @@ from mmwsss.cam.cam_to_label import (cam_scores_with_background,
 from mmwsss.datasets.voc_layout import read_split, require_files, root_path
 from mmwsss.utils.io import load_cam_npz, read_image, save_label_png
 
+from .entry import Step, run_step_file
+from .evaluate import LabelEvalSettings, run_eval
 from .settings import StageSettings, manifest_settings
+from .training import TrainSettings, run_train
 
 #: expansion methods
 METHODS = ('irn', 'par', 'crf', 'none')
-#: steps of method 'irn' (the network is trained in between by tools/train.py)
+#: steps of method 'irn' (the relation network is trained in between)
 IRN_STEPS = ('relation', 'walk')
 #: keys of the ``relation`` / ``walk`` settings of method 'irn' (defaults:
 #: IRN's, in :class:`mmwsss.expand.RelationLabelSettings` /
@@ -126,7 +137,8 @@ class ExpandSettings(StageSettings):
         if self.bg_thr == 'best':
             if not self.cam_eval and self.method != 'irn':
                 raise self.error('bg_thr', "needs cam_eval (the JSON of "
-                                 "tools/eval_cam.py)")
+                                 "the cam stage's threshold sweep, "
+                                 "eval_cam.py --out-json)")
         else:
             try:
                 self.bg_thr = float(self.bg_thr)
@@ -239,8 +251,9 @@ class ExpandSettings(StageSettings):
             return self.bg_thr
         if not osp.isfile(self.cam_eval):
             raise FileNotFoundError(f'CAM evaluation not found: '
-                                    f'{self.cam_eval} (run tools/eval_cam.py '
-                                    '--out-json first)')
+                                    f'{self.cam_eval} (run the cam stage\'s '
+                                    'threshold sweep first: eval_cam.py '
+                                    '--out-json)')
         with open(self.cam_eval) as f:
             data = json.load(f)
         if 'best_threshold' not in data:
@@ -376,3 +389,12 @@ def run_expand(settings, step=None, checkpoint=None):
     return dict(split=split_file, num_images=len(ids), out=s.out,
                 rank=job.rank, bg_thr=bg_thr, method=s.method,
                 seconds=time.time() - start)
+
+
+#: the steps of ``python -m mmwsss.stages.expand SETTINGS.json``
+STEPS = dict(expand=Step(ExpandSettings, run_expand),
+             train=Step(TrainSettings, run_train, init_dist=False),
+             eval=Step(LabelEvalSettings, run_eval))
+
+if __name__ == '__main__':
+    run_step_file('expand', STEPS)

@@ -8,6 +8,13 @@ loading and mask transforms are dropped, :mod:`mmwsss.apis.saliency_model`).
 Each map is written atomically and ids whose map exists and decodes are
 skipped, so a killed run resumes (the folder's manifest refuses other
 settings); under torchrun every rank takes its share of the list.
+
+    python -m mmwsss.stages.saliency SETTINGS.json
+
+runs one step (see :mod:`mmwsss.stages.entry`): ``train`` and ``test``
+(the SOD net, :mod:`mmwsss.stages.training`), ``infer``
+(:class:`SaliencySettings`, :func:`run_saliency`). By hand:
+``tools/train.py``, ``tools/test.py``, ``tools/run_saliency.py``.
 """
 import dataclasses
 import os
@@ -16,7 +23,9 @@ from typing import Optional
 
 from mmwsss.utils.io import read_image_list, save_grey_png
 
+from .entry import Step, run_step_file
 from .settings import StageSettings, manifest_settings
+from .training import TestSettings, TrainSettings, run_test, run_train
 
 
 @dataclasses.dataclass
@@ -78,3 +87,12 @@ def run_saliency(settings):
 
     job.run(write_one, desc='saliency')
     return res
+
+
+#: the steps of ``python -m mmwsss.stages.saliency SETTINGS.json``
+STEPS = dict(train=Step(TrainSettings, run_train, init_dist=False),
+             test=Step(TestSettings, run_test, init_dist=False),
+             infer=Step(SaliencySettings, run_saliency))
+
+if __name__ == '__main__':
+    run_step_file('saliency', STEPS)

@@ -11,12 +11,21 @@ saliency). :func:`format_voc_test` runs a segmenter
 
 PNGs that exist are skipped (resume); under torchrun the ids are split
 across ranks (rank 0 writes the tarball at the end).
+
+The pipeline's segment stages (trained on the expand stage's labels and on
+the select stage's) run ``python -m mmwsss.stages.segment SETTINGS.json``
+with steps ``train``, ``test`` and ``samples`` (a test that writes the
+predicted masks), :mod:`mmwsss.stages.training`; see
+:mod:`mmwsss.stages.entry`.
 """
 import os
 import os.path as osp
 import tarfile
 
 from mmwsss.utils.io import atomic_write, read_image_list, save_label_png
+
+from .entry import Step, run_step_file
+from .training import TestSettings, TrainSettings, run_test, run_train
 
 RESULTS_SUBDIR = osp.join('results', 'VOC2012', 'Segmentation',
                           'comp6_test_cls')
@@ -82,3 +91,12 @@ def write_tarball(out_dir, ids):
                 tar.add(osp.join(res_dir, img_id + '.png'),
                         arcname=osp.join(RESULTS_SUBDIR, img_id + '.png'))
     return tgz
+
+
+#: the steps of ``python -m mmwsss.stages.segment SETTINGS.json``
+STEPS = dict(train=Step(TrainSettings, run_train, init_dist=False),
+             test=Step(TestSettings, run_test, init_dist=False),
+             samples=Step(TestSettings, run_test, init_dist=False))
+
+if __name__ == '__main__':
+    run_step_file('segment', STEPS)

@@ -24,6 +24,14 @@ of the split. While running, rows go to per-rank journals
 the final CSV is written in split order at the end. The settings are kept in
 ``<out>/selector_settings.json``; resuming into a folder made with other
 settings is refused.
+
+    python -m mmwsss.stages.select SETTINGS.json
+
+runs one step (see :mod:`mmwsss.stages.entry`): ``salience``
+(:func:`run_class_salience`), ``fuse`` (:func:`run_select`), ``eval`` (the
+fused labels' scores, :mod:`mmwsss.stages.evaluate`) or ``sweep``
+(:func:`write_sweep`). By hand: ``tools/class_salience.py``,
+``tools/run_select.py``, ``tools/sweep_selector.py``.
 """
 import dataclasses
 import json
@@ -48,6 +56,8 @@ from mmwsss.utils.sharding import (ShardedJob, barrier, dist_initialised,
                                    file_identity,
                                    get_dist_info, map_images)
 
+from .entry import Step, run_step_file
+from .evaluate import LabelEvalSettings, run_eval
 from .settings import StageSettings
 
 SETTINGS_FILE = 'selector_settings.json'
@@ -334,6 +344,21 @@ def run_sweep(settings, baselines=(), pseudo_name=None,
 build_markdown = format_markdown
 
 
+def write_sweep(settings, out_md, out_json, baselines=(), pseudo_name=None,
+                alphas=TABLE3_ALPHAS, pred_ignore='background',
+                weights=BLEND_WEIGHTS, taus=None):
+    """:func:`run_sweep`, written as Markdown (``out_md``) and JSON
+    (``out_json``); returns the result dict."""
+    result = run_sweep(settings, baselines, pseudo_name, alphas, pred_ignore,
+                       weights=weights, taus=taus)
+    for path, text in ((out_md, format_markdown(result)),
+                       (out_json, json.dumps(result, indent=2))):
+        with atomic_write(path) as tmp:
+            with open(tmp, 'w') as f:
+                f.write(text)
+    return result
+
+
 # --------------------------------------------------------------------------
 # command-line pieces of the select tools (run_select, class_salience,
 # sweep_selector); every default is None so the config section can fill it
@@ -407,3 +432,13 @@ def settings_from_args(args, **extra):
     values['labels_from_gt'] = getattr(args, 'labels_from_gt', None) or None
     values.update(extra)
     return SelectSettings.from_config(section, **values)
+
+
+#: the steps of ``python -m mmwsss.stages.select SETTINGS.json``
+STEPS = dict(salience=Step(SelectSettings, run_class_salience),
+             fuse=Step(SelectSettings, run_select),
+             eval=Step(LabelEvalSettings, run_eval),
+             sweep=Step(SelectSettings, write_sweep))
+
+if __name__ == '__main__':
+    run_step_file('select', STEPS)

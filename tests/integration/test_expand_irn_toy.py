@@ -159,9 +159,10 @@ def test_irn_expand_stage_through_the_pipeline(toy_root, tmp_path):
 
 def test_irn_expand_stage_commands_of_the_toy_pipeline(tmp_path):
     """The toy pipeline with ``expand.method='irn'``: relation labels ->
-    tools/train.py on stage 1's last checkpoint (resolved when the command
-    runs) -> random walk with the relation network's last checkpoint ->
-    evaluation; a bad walk value stops the pipeline before any stage."""
+    the relation network's training on stage 1's last checkpoint (resolved
+    when the step starts) -> random walk with the relation network's last
+    checkpoint -> evaluation, each a step of ``mmwsss.stages.expand``; a
+    bad walk value stops the pipeline before any stage."""
     from mmengine.config import Config
 
     from mmwsss.pipeline.wsss_stages import build_wsss_stages
@@ -169,31 +170,36 @@ def test_irn_expand_stage_commands_of_the_toy_pipeline(tmp_path):
     cfg.work_dir = str(tmp_path)
     cfg.merge_from_dict({'expand.method': 'irn',
                          'expand.cfg_options': {'train_cfg.max_epochs': 2}})
-    stages, paths, _ = build_wsss_stages(cfg)
+    stages, wd, _ = build_wsss_stages(cfg)
     expand = {s.name: s for s in stages}['expand']
-    relation, train, walk, evaluate = expand.commands
-    assert relation[0] == walk[0] == 'tools/run_expand.py'
-    assert relation[relation.index('--step') + 1] == 'relation'
-    assert relation[relation.index('--out') + 1] == paths['relation_dir']
-    assert train[:2] == ['tools/train.py', cfg.expand.config]
-    assert train[train.index('--work-dir') + 1] == paths['expand_model']
+    assert all(c[:2] == ['-m', 'mmwsss.stages.expand']
+               for c in expand.commands)
     (tmp_path / 'classify').mkdir()
     (tmp_path / 'classify' / 'last_checkpoint').write_text('/c/epoch_2.pth')
     (tmp_path / 'expand_model').mkdir()
     (tmp_path / 'expand_model' / 'last_checkpoint').write_text('/e/ep.pth')
-    options = [str(a) for a in train[train.index('--cfg-options') + 1:]]
-    assert options == [
-        f'train_dataloader.dataset.data_root={osp.abspath(cfg.data.voc_root)}',
-        'train_dataloader.dataset.data_prefix.seg_map_path='
-        f'{osp.abspath(paths["relation_dir"])}', 'train_cfg.max_epochs=2',
-        'model.backbone.init_cfg.checkpoint=/c/epoch_2.pth']
-    assert str(walk[walk.index('--checkpoint') + 1]) == '/e/ep.pth'
-    assert walk[walk.index('--out') + 1] == paths['pseudo_cam_dir']
-    assert evaluate[0] == 'tools/eval_labels.py'
-    assert expand.config_files == [cfg.expand.config]
-    assert set(expand.outputs) >= {paths['relation_dir'],
-                                   paths['expand_model'],
-                                   paths['pseudo_cam_dir']}
+    relation, train, walk, evaluate = (
+        json.load(open(str(c[2]))) for c in expand.commands)
+    assert (relation['step'], relation['args']) == (
+        'expand', dict(step='relation'))
+    assert relation['settings']['out'] == wd.expand_relation
+    config = osp.join(REPO, cfg.expand.config)
+    assert train['step'] == 'train'
+    assert train['settings']['config'] == config
+    assert train['settings']['work_dir'] == wd.expand_model
+    assert train['settings']['cfg_options'] == {
+        'train_dataloader.dataset.data_root': osp.abspath(cfg.data.voc_root),
+        'train_dataloader.dataset.data_prefix.seg_map_path':
+        wd.expand_relation, 'train_cfg.max_epochs': 2,
+        'model.backbone.init_cfg.checkpoint': '/c/epoch_2.pth'}
+    assert walk['args'] == dict(step='walk', checkpoint='/e/ep.pth')
+    assert walk['settings']['out'] == wd.expand
+    assert walk['settings']['walk'] == dict(cfg.expand.walk)
+    assert (evaluate['step'], evaluate['settings']['pred_dir']) == (
+        'eval', wd.expand)
+    assert expand.config_files == [config]
+    assert set(expand.outputs) >= {wd.expand_relation, wd.expand_model,
+                                   wd.expand}
 
     cfg.merge_from_dict({'expand.walk.radius': 0})
     with pytest.raises(ValueError, match='expand settings: walk=.*radius'):

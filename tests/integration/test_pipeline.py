@@ -1,8 +1,9 @@
-"""The whole toy pipeline, at a reduced size, through tools/run_pipeline.py:
-every stage runs through its own tool, the manifest records metrics, the
-report is written, a second run skips every stage, and a run killed in the
-middle of a training stage, then started again, ends with the same metrics
-as the uninterrupted one."""
+"""The whole toy pipeline, at a reduced size, through tools/run_pipeline.py
+run from a folder outside the repository (relative work and data folders):
+every stage runs as its stage module (``python -m mmwsss.stages.<stage>``),
+the manifest records metrics, the report is written, a second run skips
+every stage, and a run killed in the middle of a training stage, then
+started again, ends with the same metrics as the uninterrupted one."""
 import json
 import os
 import os.path as osp
@@ -20,8 +21,8 @@ STAGES = ('data', 'classify', 'cam', 'expand', 'saliency', 'select',
 
 
 def _args(work, toy):
-    return ['tools/run_pipeline.py', TINY, '--work-dir', work,
-            '--cfg-options', f'data.toy.out={toy}',
+    return [osp.join(REPO, 'tools', 'run_pipeline.py'), TINY, '--work-dir',
+            work, '--cfg-options', f'data.toy.out={toy}',
             f'data.voc_root={toy}/VOC2012', f'data.duts_root={toy}/DUTS']
 
 
@@ -36,16 +37,16 @@ def _metrics(work):
 
 @pytest.fixture(scope='module')
 def finished_run(tmp_path_factory):
-    """One uninterrupted run of the tiny pipeline: (args, work, toy)."""
+    """One uninterrupted run of the tiny pipeline, started in a folder
+    outside the repository with relative paths: (args, work, toy, cwd)."""
     tmp = tmp_path_factory.mktemp('pipeline')
-    work, toy = tmp / 'work', tmp / 'toy'
-    args = _args(work, toy)
-    run_tool(*args, timeout=1800)
-    return args, work, toy
+    args = _args('./work', 'toy')
+    run_tool(*args, timeout=1800, cwd=tmp)
+    return args, tmp / 'work', tmp / 'toy', tmp
 
 
 def test_toy_pipeline_end_to_end(finished_run):
-    args, work, toy = finished_run
+    args, work, toy, cwd = finished_run
     manifest = json.load(open(work / 'manifest.json'))['stages']
     assert set(manifest) == set(STAGES)
     assert all(s['status'] == 'done' for s in manifest.values())
@@ -77,8 +78,15 @@ def test_toy_pipeline_end_to_end(finished_run):
     html = open(work / 'report' / 'index.html').read()
     assert 'Selector decisions' in html and '<img' in html
 
-    # a rerun finds everything up to date and runs no stage tool
-    proc = run_tool(*args, timeout=600)
+    # every step ran as its stage module, from its settings file
+    log = open(work / 'logs' / 'cam.log').read()
+    assert '-m mmwsss.stages.cam ' + str(work / 'stage_settings' /
+                                         'cam.cam.json') in log
+    for name in os.listdir(work / 'stage_settings'):
+        record = json.load(open(work / 'stage_settings' / name))
+        assert record['stage'] in name and record['step'] in name
+    # a rerun finds everything up to date and runs no stage command
+    proc = run_tool(*args, timeout=600, cwd=cwd)
     assert proc.stdout.count('up to date, skipped') == len(STAGES)
     assert '$ ' not in proc.stdout
 
@@ -86,7 +94,7 @@ def test_toy_pipeline_end_to_end(finished_run):
 def test_killed_run_resumes_to_the_same_metrics(finished_run, tmp_path):
     """SIGKILL the whole pipeline once the SOD training has written its
     mid-run checkpoint (iteration 3 of 6), start it again, and compare."""
-    _, ref_work, _ = finished_run
+    _, ref_work, _, _ = finished_run
     work, toy = tmp_path / 'work', tmp_path / 'toy'
     args = _args(work, toy)
     proc = subprocess.Popen([sys.executable, *map(str, args)], cwd=REPO,

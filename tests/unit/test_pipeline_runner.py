@@ -2,6 +2,7 @@
 stage (and what follows) whose settings changed. Stages here are small
 python commands, so every branch is exercised in a second."""
 import json
+import os
 import os.path as osp
 
 import pytest
@@ -151,46 +152,86 @@ def test_report_counts_selector_decisions_from_the_real_log_format(tmp_path):
         'ball': dict(single=2, replaced=1), 'box': dict(single=2, replaced=1)}
 
 
-def test_wsss_stages_pass_config_sections_and_contract_files(tmp_path):
-    """The pipeline hands the cam / expand / select stages their config
-    sections as files (no argv lists), and reads metrics from fixed files."""
+def _step_file(command):
+    """The settings file a stage command writes when it starts, read."""
+    assert command[:2] == ['-m', command[1]] and \
+        command[1].startswith('mmwsss.stages.')
+    with open(str(command[2])) as f:
+        return json.load(f)
+
+
+def test_wsss_stages_run_stage_modules_with_checked_settings(tmp_path):
+    """Every pipeline command is ``python -m mmwsss.stages.<stage>
+    SETTINGS.json``; the settings file holds the stage's config section
+    and the WorkDir paths (no argv lists, no tool paths), and the metrics
+    are read from fixed files."""
     from mmengine.config import Config
 
     from mmwsss.pipeline.wsss_stages import STAGE_NAMES, build_wsss_stages
-    from mmwsss.stages.settings import load_section
+    from mmwsss.stages.entry import read_step_file
     cfg = Config.fromfile(osp.join(REPO, 'configs', 'pipelines',
                                    'toy_pipeline.py'))
     cfg.work_dir = str(tmp_path / 'work')
     cfg.expand = dict(method='none', bg_thr=0.2)
-    stages, paths, classes = build_wsss_stages(cfg)
-    assert tuple(s.name for s in stages) == STAGE_NAMES and classes == 'toy'
+    cfg.select = dict(mode='soft', t0=0.3)
+    stages, wd, classes = build_wsss_stages(cfg)
+    assert tuple(s.name for s in stages) == STAGE_NAMES[1:]
+    assert classes == 'toy' and wd.root == cfg.work_dir
+    for training in (wd.classify, wd.saliency_model, wd.segment_expand,
+                     wd.segment_select):  # checkpoints resolved at run time
+        os.makedirs(training)
+        with open(osp.join(training, 'last_checkpoint'), 'w') as f:
+            f.write(osp.join(training, 'iter_6.pth'))
+    with open(wd.cam_eval, 'w') as f:
+        json.dump(dict(best_threshold=0.15), f)
     by_name = {s.name: s for s in stages}
-    from mmwsss.pipeline.pipeline_runner import LazyArg
-
-    def resolve(command):  # stage config files; checkpoints stay lazy
-        return [str(a) if not isinstance(a, LazyArg)
-                or a.key.startswith('stage_config') else a.key
-                for a in command]
-
-    for name in ('cam', 'expand', 'select'):
-        commands = [resolve(c) for c in by_name[name].commands]
-        tools = [c for c in commands if '--stage-config' in c]
-        # select: run_select.py and the Table 3 sweep read the same section
-        assert len(tools) == (2 if name == 'select' else 1), name
-        for tool in tools:
-            path = tool[tool.index('--stage-config') + 1]
-            assert path == osp.join(cfg.work_dir, 'stage_configs',
-                                    f'{name}.py')
-            assert dict(load_section(path, name)) == dict(cfg[name])
-    expand = resolve(by_name['expand'].commands[0])
-    assert expand[expand.index('--cam-eval') + 1] == osp.join(
-        cfg.work_dir, 'cam_eval.json')
-    # training stages: tools/test.py writes the metrics to a fixed path
+    steps = {}
+    for stage in stages:
+        for command in stage.commands:
+            record = _step_file(command)
+            assert command[1] == f'mmwsss.stages.{record["stage"]}'
+            steps[stage.name, record['step']] = record
+    cam = steps['cam', 'cam']['settings']
+    assert cam['scales'] == list(cfg.cam.scales) and cam['flip'] is True
+    assert cam['checkpoint'] == osp.join(wd.classify, 'iter_6.pth')
+    assert cam['out'] == wd.cam
+    expand = steps['expand', 'expand']['settings']
+    assert (expand['method'], expand['bg_thr']) == ('none', 0.2)
+    assert expand['cam_eval'] == wd.cam_eval and expand['out'] == wd.expand
+    fuse = steps['select', 'fuse']['settings']
+    assert (fuse['mode'], fuse['t0'], fuse['bg_thr']) == ('soft', 0.3, 0.15)
+    assert fuse['out'] == wd.select and fuse['log'] == wd.select_log
+    sweep = steps['select', 'sweep']
+    assert sweep['settings']['split'] == cfg.data.eval_split
+    assert sweep['args'] == dict(out_md=wd.select_sweep_md,
+                                 out_json=wd.select_sweep)
+    assert steps['cam', 'eval']['settings']['out_json'] == wd.cam_eval
+    # training stages: the test step writes the metrics to a fixed path,
+    # and the configs are absolute (found from any working directory)
     for name in ('classify', 'saliency', 'segment_expand', 'segment_select'):
-        test = [c for c in by_name[name].commands if c[0] == 'tools/test.py']
-        assert '--out-metrics' in test[0], name
+        test = steps[name, 'test']['settings']
+        assert test['out_metrics'] == osp.join(by_name[name].outputs[0],
+                                               'test', 'metrics.json')
+        assert osp.isabs(test['config']) and osp.isfile(test['config'])
+    for name, pred in (('segment_expand', wd.segment_expand_pred),
+                       ('segment_select', wd.segment_select_pred)):
+        samples = steps[name, 'samples']['settings']
+        assert samples['out'] == pred
+        assert samples['cfg_options']['test_dataloader.dataset.ann_file'] \
+            == 'ImageSets/Segmentation/train.txt'
+    # the stage modules read the files back into the same settings
+    from mmwsss.stages import select
+    path = str(by_name['select'].commands[1][2])
+    name, _, settings, _ = read_step_file(path, 'select', select.STEPS)
+    assert name == 'fuse' and settings.to_dict() == fuse
+    with pytest.raises(ValueError, match='not of stage'):
+        read_step_file(path, 'cam', select.STEPS)
     assert by_name['segment_select'].deps == ['select']
     assert by_name['segment_expand'].deps == ['expand']
+    # a bad value stops the pipeline before any stage, naming the key
+    cfg.select = dict(mode='sideways')
+    with pytest.raises(ValueError, match='select settings: mode'):
+        build_wsss_stages(cfg)
 
 
 # waits until a peer flag file exists (or times out with exit 4), after

@@ -14,6 +14,20 @@ from mmwsss.pipeline.study import (aggregate, load_report, pipeline_command,
                                    run_study, seed_work_dir)
 
 TINY = osp.join(REPO, 'tests', 'data', 'configs', 'toy_pipeline_tiny.py')
+_STAGE_MODULE = dict(classify='mmwsss.stages.classify',
+                     saliency='mmwsss.stages.saliency',
+                     segment_expand='mmwsss.stages.segment',
+                     segment_select='mmwsss.stages.segment')
+
+
+def _run_pipeline_tool():
+    """tools/run_pipeline.py as a module (the toy data stage is its own)."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        'run_pipeline', osp.join(REPO, 'tools', 'run_pipeline.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 # seed -> (expand mIoU, select mIoU [fractions], segment_expand,
 #          segment_select mIoU [percent], cam best_threshold, classify mAP,
@@ -144,8 +158,8 @@ def test_seed_commands_reach_every_stage(tmp_path):
     randomness.seed, and keeps the tiny config's own cfg_options."""
     from mmengine.config import Config, DictAction
 
-    from mmwsss.pipeline.pipeline_runner import LazyArg
     from mmwsss.pipeline.wsss_stages import build_wsss_stages
+    toy_data_stage = _run_pipeline_tool().toy_data_stage
     work = str(tmp_path / 'study')
     user = {'report.num_samples': 2}
     commands = {}
@@ -167,55 +181,63 @@ def test_seed_commands_reach_every_stage(tmp_path):
         assert cfg.data.voc_root == osp.join(seed_dir, 'data', 'VOC2012')
         assert cfg.data.duts_root == osp.join(seed_dir, 'data', 'DUTS')
         stages = {s.name: s for s in build_wsss_stages(cfg)[0]}
-        data = stages['data'].commands[0]
+        data = toy_data_stage(cfg.data.toy).commands[0]
         assert data[data.index('--seed') + 1] == str(seed)
         assert data[data.index('--out') + 1] == osp.join(seed_dir, 'data')
         for name in ('classify', 'saliency', 'segment_expand',
                      'segment_select'):
             train = stages[name].commands[0]
-            assert train[0] == 'tools/train.py'
-            assert f'randomness.seed={seed}' in train, name
-            assert '--work-dir' in train and seed_dir in \
-                train[train.index('--work-dir') + 1]
-        train = stages['classify'].commands[0]
-        assert 'train_cfg.max_epochs=2' in train  # the tiny config's own
-        commands[seed] = [str(a) if not isinstance(a, LazyArg) else a.key
-                          for a in stages['classify'].commands[0]]
+            assert train[:2] == ['-m', _STAGE_MODULE[name]]
+            key = train[2].key
+            assert key['step'] == 'train'
+            options = key['values']['cfg_options']
+            assert options['randomness'] == dict(seed=seed), name
+            assert key['values']['work_dir'].startswith(seed_dir)
+        options = stages['classify'].commands[0][2].key['values'][
+            'cfg_options']
+        assert options['train_cfg.max_epochs'] == 2  # the tiny config's own
+        commands[seed] = stages['classify'].commands[0][2].key
     assert commands[0] != commands[3]
 
 
 def test_pipeline_wires_the_report_inputs(tmp_path):
     """The demo runs the Table 3 sweep, both segmenters predict the GT
-    split, and every path the report reads is handed to it."""
+    split, and every path the report reads comes from the WorkDir."""
     from mmengine.config import Config
 
+    from mmwsss.pipeline import ReportWriter
     from mmwsss.pipeline.report_writer import REPORT_INPUTS
-    from mmwsss.pipeline.wsss_stages import _cfg_options, build_wsss_stages
+    from mmwsss.pipeline.wsss_stages import build_wsss_stages
     cfg = Config.fromfile(osp.join(REPO, 'configs', 'pipelines',
                                    'toy_pipeline.py'))
     cfg.work_dir = str(tmp_path)
-    stages, paths, _ = build_wsss_stages(cfg)
+    stages, wd, _ = build_wsss_stages(cfg)
     by_name = {s.name: s for s in stages}
+    report = ReportWriter.for_work_dir(wd, '/img', '/gt', ['bg', 'a'])
+    assert not report.ignored_paths
     for key in ('cam_eval', 'selector_sweep', 'pred_dir', 'pred_expand_dir',
                 'selector_log', 'cam_dir', 'sal_dir'):
-        assert key in REPORT_INPUTS and paths[key], key
-    sweep = [c for c in by_name['select'].commands
-             if c[0] == 'tools/sweep_selector.py']
+        assert key in REPORT_INPUTS and report.paths[key], key
+    sweep = [c[2].key for c in by_name['select'].commands
+             if c[2].key['step'] == 'sweep']
     assert len(sweep) == 1
-    sweep = sweep[0]
-    assert sweep[sweep.index('--out-json') + 1] == paths['selector_sweep']
-    assert sweep[sweep.index('--split') + 1] == cfg.data.eval_split
-    assert paths['selector_sweep'] in by_name['select'].outputs
+    assert sweep[0]['args']['out_json'] == wd.select_sweep == \
+        report.paths['selector_sweep']
+    assert sweep[0]['values']['split'] == cfg.data.eval_split
+    assert wd.select_sweep in by_name['select'].outputs
     for name, key in (('segment_expand', 'pred_expand_dir'),
                       ('segment_select', 'pred_dir')):
-        pred = [c for c in by_name[name].commands if '--out' in c]
+        pred = [c[2].key['values'] for c in by_name[name].commands
+                if c[2].key['step'] == 'samples']
         assert len(pred) == 1, name
-        assert pred[0][pred[0].index('--out') + 1] == paths[key]
-        assert 'test_dataloader.dataset.ann_file=ImageSets/Segmentation/' \
-            'train.txt' in pred[0]
-    assert paths['pred_dir'] != paths['pred_expand_dir']
+        assert pred[0]['out'] == report.paths[key]
+        assert pred[0]['cfg_options'][
+            'test_dataloader.dataset.ann_file'] == \
+            'ImageSets/Segmentation/train.txt'
+    assert wd.segment_select_pred != wd.segment_expand_pred
     # nested stage options become dotted keys
-    assert _cfg_options({'randomness': {'seed': 3, 'deterministic': True},
-                         'a.b': [1, 'x']}) == [
-        '--cfg-options', 'randomness.seed=3', 'randomness.deterministic=True',
-        "a.b=[1,'x']"]
+    from mmwsss.stages.training import flat_options
+    assert flat_options({'randomness': {'seed': 3, 'deterministic': True},
+                         'a.b': [1, 'x']}) == {
+        'randomness.seed': 3, 'randomness.deterministic': True,
+        'a.b': [1, 'x']}
