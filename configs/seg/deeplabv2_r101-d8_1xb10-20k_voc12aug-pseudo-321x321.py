@@ -5,9 +5,16 @@
 # backbone's keys by tools/convert_deeplabv1.py), 321x321 crops, batch 10,
 # SGD lr 2.5e-4 (10x on the ASPP weights, 20x and no weight decay on its
 # biases), momentum 0.9, weight decay 5e-4, poly 0.9, 20k iterations, BN
-# frozen, Caffe input (BGR, mean subtracted, no std), multi-scale + flip
-# test (`tools/test.py --tta`), optional dense CRF (docs/segmentation.md).
-# Not done: deeplab-pytorch's MSC training (max over 1, 0.75, 0.5 inputs).
+# frozen, Caffe input (BGR, mean subtracted, no std), one of the five
+# training scales 0.5/0.75/1/1.25/1.5 per image (configs/voc12.yaml:11,
+# libs/datasets/base.py:68), cross-entropy averaged over the valid pixels
+# only (main.py:157: nn.CrossEntropyLoss(ignore_index=255), mean).
+# Test: `tools/test.py --tta` here averages 5 scales x flip (mmseg's
+# protocol); deeplab-pytorch's released test (max over scales 1/0.75/0.5,
+# no flip, then a dense CRF) is
+# deeplabv2_r101-d8_1xb10-20k_voc12aug-pseudo-321x321_test-msc-crf.py.
+# Not done: deeplab-pytorch's MSC training (losses on the 1, 0.75, 0.5
+# inputs and their max), docs/deviations.md.
 # Weights: docs/weights.md (put the converted file in $MMWSSS_WEIGHTS_DIR).
 _base_ = [
     '../_base_/models/deeplabv2_r50-d8.py',
@@ -23,6 +30,7 @@ data_preprocessor = dict(
     std=[1.0, 1.0, 1.0],
     bgr_to_rgb=False)
 frozen_bn = dict(type='BN', requires_grad=False)
+train_scales = [0.5, 0.75, 1.0, 1.25, 1.5]  # configs/voc12.yaml:11
 # test-time dense CRF (DeepLab's settings; needs `pip install -e '.[crf]'`):
 #   --cfg-options model.crf.enabled=True       (single scale)
 #   --tta --cfg-options tta_model.crf.enabled=True  (after scales + flips)
@@ -47,15 +55,23 @@ model = dict(
         init_cfg=dict(
             type='Pretrained',
             checkpoint='deeplabv1_resnet101-coco_mmseg.pth')),
-    decode_head=dict(in_index=0, num_classes=21))
+    decode_head=dict(
+        in_index=0,
+        num_classes=21,
+        # the mean over valid pixels (padding and 255 are not counted)
+        loss_decode=dict(
+            type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0,
+            avg_non_ignore=True)))
 
 train_pipeline = [
     dict(type='LoadImageFromFile', to_float32=True),
     dict(type='LoadAnnotations'),
-    # deeplab-pytorch: the image scaled by a random factor in 0.5..1.5
-    # (VOC images have a 500 px long side)
-    dict(type='RandomResize', scale=(500, 500), ratio_range=(0.5, 1.5),
-         keep_ratio=True),
+    # deeplab-pytorch: the image scaled by one of five factors, drawn
+    # uniformly (libs/datasets/base.py:68, random.choice(scales))
+    dict(
+        type='RandomChoice',
+        transforms=[[dict(type='Resize', scale_factor=r, keep_ratio=True)]
+                    for r in train_scales]),
     dict(type='RandomCrop', crop_size=crop_size),
     dict(type='RandomFlip', prob=0.5),
     # pad with the mean (0 after mean subtraction) and ignore

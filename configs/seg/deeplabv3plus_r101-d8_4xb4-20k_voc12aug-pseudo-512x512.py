@@ -17,5 +17,8 @@ model = dict(
         depth=101,
         init_cfg=dict(
             type='Pretrained', checkpoint='open-mmlab://resnet101_v1c')),
-    decode_head=dict(num_classes=21),
-    auxiliary_head=dict(num_classes=21))
+    # cross-entropy averaged over the valid pixels only (padding and 255
+    # not counted), as the WSSS references do (docs/segmentation.md)
+    decode_head=dict(num_classes=21, loss_decode=dict(avg_non_ignore=True)),
+    auxiliary_head=dict(
+        num_classes=21, loss_decode=dict(avg_non_ignore=True)))
