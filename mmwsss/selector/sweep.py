@@ -448,7 +448,7 @@ def format_markdown(result):
               'the paper\'s Table 3)', '',
               'New region: (1 - w) * CAM_c + w * S >= bg_thr. w = 0 is the '
               'input labels.', '',
-              '| weight | Acc | Acc_class | mIoU | fwIoU | changed images |',
+              '| weight | Acc | Acc_class | mIoU | fwIoU | fused images |',
               '| --- | --- | --- | --- | --- | --- |']
     for row in result['blend']:
         lines.append(f"| {row['name']} | " + ' | '.join(
