@@ -21,7 +21,8 @@
 # * test: scales 0.5/1/1.5/2 x flip, logits summed, softmax, dense CRF of
 #   10 iterations with Gaussian 3/3 and bilateral 80/13/10
 #   (inference_segmentation.py:135-166, README.md:81,
-#   tools/ai/demo_utils.py:78-79): `tools/test.py CONFIG CKPT --tta`
+#   shjo-april/PuzzleCAM (tools/ai/demo_utils.py:78-79)):
+#   `tools/test.py CONFIG CKPT --tta`
 #   (needs `pip install -e '.[crf]'`; switch the CRF off with
 #   --cfg-options tta_model.crf.enabled=False).
 # As released, PolyOptimizer passes the weight decay as SGD's third

@@ -239,9 +239,11 @@ def test_pipeline_config_sections_are_stage_settings(tmp_path):
     assert voc.method == 'irn' and not voc.backbone_from_classify
     for c in (cfg.expand.config, voc.config):
         assert osp.isfile(osp.join(REPO, c))
-    assert ExpandSettings.from_config(voc, cam_dir='c', data_root='d',
-                                      out='o').walk_settings().device == \
-        'cuda'
+    voc_exp = ExpandSettings.from_config(voc, cam_dir='c', data_root='d',
+                                         out='o')
+    assert voc_exp.walk_settings().device == 'cuda'
+    # IRN's seed CRF before the 0.30 / 0.05 split, as IRN runs it
+    assert voc_exp.relation_settings().refine == 'crf'
     sel = SelectSettings.from_config(cfg.select, data_root='d', split='s',
                                      pseudo_dir='p', sal_dir='q')
     assert sel.mode == 'hard'
