@@ -2,7 +2,7 @@
 
     python tools/eval_cam.py --cam-dir work/cams --data-root D \
         [--split train] [--thresholds 0.05 0.10 ...] \
-        [--classes toy|voc | --num-classes N] [--pred-ignore ...] \
+        [--classes voc|toy|classes.txt|a,b,c | --num-classes N] [--pred-ignore ...] \
         [--out-json F]
 
 For every threshold t of the sweep (default 0.05..0.60, step 0.05) each

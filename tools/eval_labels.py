@@ -1,7 +1,8 @@
 """Evaluate label maps (pseudo-labels) against the ground truth of a split.
 
     python tools/eval_labels.py --pred-dir work/pseudo_cam \
-        --data-root D --split train [--classes toy|voc | --num-classes N] \
+        --data-root D --split train \
+        [--classes voc|toy|classes.txt|a,b,c | --num-classes N] \
         [--pred-ignore background|ignore|wrong] [--out-json F]
 
 One confusion matrix accumulated over the whole split (not a mean over

@@ -18,7 +18,7 @@ import time
 
 from mmengine.config import Config, DictAction
 
-from mmwsss.datasets.voc_layout import CLASS_SETS
+from mmwsss.datasets.voc_layout import resolve_class_names
 from mmwsss.pipeline import PipelineRunner, ReportWriter, Stage
 from mmwsss.pipeline.wsss_stages import build_wsss_stages
 
@@ -81,7 +81,7 @@ def main(argv=None):
     voc = osp.abspath(cfg.data.voc_root)
     report = ReportWriter.for_work_dir(
         wd, osp.join(voc, 'JPEGImages'), osp.join(voc, 'SegmentationClassAug'),
-        CLASS_SETS[classes],
+        resolve_class_names(classes, data_root=voc),
         num_samples=cfg.get('report', {}).get('num_samples', 8)).write(
             manifest)
     print(f'Pipeline finished in {time.time() - t0:.0f} s. Report: '

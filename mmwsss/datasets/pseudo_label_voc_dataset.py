@@ -27,7 +27,7 @@ from mmseg.datasets import BaseSegDataset
 from mmseg.registry import DATASETS
 from PIL import Image
 
-from mmwsss.datasets.voc_layout import VOC_CLASSES
+from mmwsss.datasets.voc_layout import VOC_CLASSES, parse_classes
 from mmwsss.utils.io import VOC_PALETTE
 
 #: at most this many problems are listed in the error message
@@ -94,8 +94,12 @@ class PseudoLabelVOCDataset(BaseSegDataset):
             ``seg_map_path``: the label folder, relative to ``data_root`` or
             absolute (a pseudo-label folder may live anywhere).
         metainfo (dict, optional): ``classes`` (and optionally ``palette``);
-            default the 21 VOC classes. Without a palette, VOC's palette is
-            used (label PNGs are written with it).
+            default the 21 VOC classes. ``classes`` is the tuple of names
+            (background first), or a string: ``'voc'``, ``'toy'`` or a
+            ``classes.txt`` (under ``data_root`` if relative; see
+            :func:`mmwsss.datasets.voc_layout.parse_classes`). Without a
+            palette, VOC's palette is used (label PNGs are written with
+            it).
         check_files (bool): check every image/label pair at construction
             (exists, readable, single channel, same size). Default True.
         check_label_values (bool): also decode every label and check its
@@ -119,6 +123,10 @@ class PseudoLabelVOCDataset(BaseSegDataset):
         self.check_files = check_files
         self.check_label_values = check_label_values
         self.check_workers = check_workers
+        if metainfo is not None and isinstance(metainfo.get('classes'), str):
+            # 'voc', 'toy' or a classes.txt (under data_root if relative)
+            metainfo = dict(metainfo, classes=tuple(parse_classes(
+                metainfo['classes'], kwargs.get('data_root'))))
         if metainfo is not None and 'classes' in metainfo \
                 and 'palette' not in metainfo:
             metainfo = dict(metainfo)

@@ -6,7 +6,8 @@ from mmpretrain.datasets import MultiLabelDataset
 from mmpretrain.registry import DATASETS
 
 from mmwsss.datasets.voc_layout import (VOC_CLASSES, labels_from_mask,
-                                        load_cls_labels, split_list_path)
+                                        load_cls_labels, parse_classes,
+                                        split_list_path)
 from mmwsss.utils.io import load_label_png, read_image_list
 
 
@@ -23,7 +24,9 @@ class VOCImageLabelDataset(MultiLabelDataset):
 
     Class names come from ``metainfo['classes']`` (foreground only; VOC's 20
     by default, the toy set's 6 via the config), so the number of classes is
-    never hard-coded; the labels must have that many entries.
+    never hard-coded; the labels must have that many entries. ``classes``
+    may also be a string: ``'voc'``, ``'toy'`` or a ``classes.txt`` (under
+    ``data_root`` if relative), as mmpretrain's ``classes=`` file.
 
     Args:
         data_root (str): the VOC2012-style folder.
@@ -52,6 +55,11 @@ class VOCImageLabelDataset(MultiLabelDataset):
         self.cls_labels = cls_labels
         self.labels_from_mask = labels_from_mask
         self.mask_dir = mask_dir
+        metainfo = kwargs.get('metainfo')
+        if metainfo is not None and isinstance(metainfo.get('classes'), str):
+            # 'voc', 'toy' or a classes.txt (under data_root if relative)
+            kwargs['metainfo'] = dict(metainfo, classes=tuple(parse_classes(
+                metainfo['classes'], data_root)[1:]))
         super().__init__(
             ann_file=osp.abspath(split_list_path(data_root, split)),
             data_root=data_root,

@@ -9,9 +9,12 @@ Every stage finds a split's files through this module:
   :func:`default_gt_dir`;
 * image-level labels: ``<root>/cls_labels.npy`` (dict id -> float32[K], no
   background) or derived from the masks, :class:`ImageLabels`;
-* class names / metainfo: ``VOC_CLASSES`` and the toy set's
-  ``TOY_CLASSES`` (the one definition of both), :func:`class_names_for`,
-  :func:`resolve_class_names`.
+* class names / metainfo: a dataset's own ``<root>/classes.txt`` (its
+  foreground classes, one per line, in the order of ``cls_labels.npy``),
+  or a list given in a config or on a command line, or the built-in sets
+  ``VOC_CLASSES`` and the toy set's ``TOY_CLASSES`` (named ``'voc'`` and
+  ``'toy'``): :func:`resolve_class_names`, :func:`read_class_names`,
+  :func:`class_names_for`.
 """
 import os.path as osp
 import pickle
@@ -19,7 +22,7 @@ import zipfile
 
 import numpy as np
 
-from mmwsss.utils.io import load_label_png, read_image_list
+from mmwsss.utils.io import atomic_write, load_label_png, read_image_list
 
 from .toy_metainfo import TOY_CLASSES
 
@@ -32,13 +35,17 @@ VOC_CLASSES = ('background', 'aeroplane', 'bicycle', 'bird', 'boat',
 #: defined once in :mod:`mmwsss.datasets.toy_metainfo`: index 0 is
 #: background, 1..6 the foreground classes, in the order of cls_labels.npy.
 
-#: named class sets (background first)
+#: the built-in class sets, by name (background first); any other dataset
+#: names its classes in ``<root>/classes.txt`` or in its config
 CLASS_SETS = dict(voc=VOC_CLASSES, toy=TOY_CLASSES)
+#: a dataset's class names, beside its ``cls_labels.npy``
+CLASSES_FILE = 'classes.txt'
 
 
 def metainfo(classes='voc', background=True):
-    """``dict(classes=...)`` of a named class set, for mm dataset configs."""
-    names = CLASS_SETS[classes]
+    """``dict(classes=...)`` for mm dataset configs, from any class spec
+    (see :func:`parse_classes`)."""
+    names = parse_classes(classes)
     return dict(classes=tuple(names if background else names[1:]))
 
 
@@ -106,6 +113,21 @@ def load_cls_labels(path):
         raise ValueError(f'{path}: expected a pickled dict id -> float[C], '
                          f'got {type(data).__name__}')
     return {str(k): np.asarray(v, dtype=np.float32) for k, v in data.items()}
+
+
+def save_cls_labels(path, table):
+    """Write image-level labels (dict id -> multi-hot vector, all of one
+    length) as ``cls_labels.npy`` (the format :func:`load_cls_labels`
+    reads), atomically."""
+    table = {str(k): np.asarray(v, dtype=np.float32)
+             for k, v in table.items()}
+    lengths = {v.shape for v in table.values()}
+    if len(lengths) > 1 or any(len(s) != 1 for s in lengths):
+        raise ValueError(f'{path}: label vectors of different shapes '
+                         f'{sorted(lengths)}')
+    with atomic_write(path) as tmp:
+        with open(tmp, 'wb') as f:
+            np.save(f, table, allow_pickle=True)
 
 
 def labels_from_mask(mask, num_classes=20, ignore_index=255):
@@ -187,9 +209,92 @@ class ImageLabels:
 
 # --------------------------------------------------------------------------
 # class names
-def class_names_for(num_classes):
-    """Foreground class names for K classes: VOC's 20, the toy set's 6,
-    else ``class1..classK``."""
+def _check_names(names, where):
+    names = [str(n).strip() for n in names]
+    if names and names[0].lower() == 'background':
+        names = names[1:]          # a leading background entry is allowed
+    if not names:
+        raise ValueError(f'{where}: no class names')
+    if any(not n for n in names):
+        raise ValueError(f'{where}: an empty class name')
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise ValueError(f'{where}: class names listed twice: {dup}')
+    if any(n.lower() == 'background' for n in names):
+        raise ValueError(f"{where}: 'background' can only be the first "
+                         'entry (class 0)')
+    return ['background'] + names
+
+
+def read_class_names(path):
+    """Class names of a ``classes.txt``, background first.
+
+    The file lists the foreground classes, one per line, in the order of
+    the image-level label vectors (``cls_labels.npy``): line ``i`` names
+    label-map value ``i``. A first line ``background`` is allowed (and
+    means the same); blank lines and ``#`` comments are skipped.
+    """
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'class name file not found: {path}')
+    with open(path, encoding='utf-8-sig') as f:
+        names = [line.split('#')[0].strip() for line in f]
+    return _check_names([n for n in names if n], path)
+
+
+def write_class_names(path, names):
+    """Write the foreground ``names`` as a ``classes.txt``
+    (atomically)."""
+    names = _check_names(names, path)[1:]
+    with atomic_write(path) as tmp:
+        with open(tmp, 'w', encoding='utf-8') as f:
+            f.write(''.join(n + '\n' for n in names))
+
+
+def parse_classes(classes, data_root=None):
+    """Class names, background first, from a class spec:
+
+    * a built-in set's name, ``'voc'`` or ``'toy'``;
+    * a path to a ``classes.txt`` (:func:`read_class_names`; a relative
+      path is tried from the cwd, then under ``data_root``);
+    * a sequence of names, or one string of comma-separated names
+      (``'cat,dog,fox'``).
+
+    Names are the foreground classes in label order; a leading
+    ``'background'`` is allowed.
+    """
+    if isinstance(classes, str):
+        if classes in CLASS_SETS:
+            return list(CLASS_SETS[classes])
+        if osp.isfile(classes):
+            return read_class_names(classes)
+        if data_root and osp.isfile(osp.join(data_root, classes)):
+            return read_class_names(osp.join(data_root, classes))
+        if ',' in classes:
+            return _check_names(classes.split(','), 'class list '
+                                f'{classes!r}')
+        raise ValueError(
+            f'classes {classes!r}: not a built-in set ({", ".join(CLASS_SETS)})'
+            ', not an existing class name file, and not a comma-separated '
+            'list of names')
+    try:
+        names = list(classes)
+    except TypeError:
+        raise ValueError(f'classes must be a name, a file or a list of names,'
+                         f' got {classes!r}') from None
+    return _check_names(names, 'class list')
+
+
+def class_names_for(num_classes, data_root=None):
+    """Foreground class names for K classes: those of
+    ``<data_root>/classes.txt`` when there is one (it must hold K), else
+    VOC's 20 or the toy set's 6 when K matches, else ``class1..classK``."""
+    path = osp.join(data_root, CLASSES_FILE) if data_root else None
+    if path and osp.isfile(path):
+        names = read_class_names(path)[1:]
+        if len(names) != num_classes:
+            raise ValueError(f'{path} names {len(names)} classes but the '
+                             f'image-level labels have {num_classes}')
+        return names
     for names in (VOC_CLASSES, TOY_CLASSES):
         if len(names) - 1 == num_classes:
             return list(names[1:])
@@ -199,20 +304,22 @@ def class_names_for(num_classes):
 def resolve_class_names(classes=None, num_classes=None, data_root=None):
     """Class names, background first.
 
-    ``classes`` (``'voc'``/``'toy'``) wins; else ``num_classes`` (with
-    background) picks VOC's or the toy set's names when the count matches
-    (else ``class1..``); else the length of ``<data_root>/cls_labels.npy``
-    plus one; else VOC's 21.
+    ``classes`` (any spec of :func:`parse_classes`: ``'voc'``, ``'toy'``,
+    a ``classes.txt`` path, names) wins; else ``<data_root>/classes.txt``;
+    else ``num_classes`` (with background) picks VOC's or the toy set's
+    names when the count matches (else ``class1..``); else the length of
+    ``<data_root>/cls_labels.npy`` plus one; else VOC's 21.
     """
+    if classes is None and data_root is not None and osp.isfile(
+            osp.join(data_root, CLASSES_FILE)):
+        classes = osp.join(data_root, CLASSES_FILE)
     if classes is not None:
-        if classes not in CLASS_SETS:
-            raise ValueError(f'unknown class set {classes!r}; choose from '
-                             f'{sorted(CLASS_SETS)}')
-        names = CLASS_SETS[classes]
+        names = parse_classes(classes)
         if num_classes is not None and num_classes != len(names):
-            raise ValueError(f'--classes {classes} has {len(names)} classes '
-                             f'but --num-classes is {num_classes}')
-        return list(names)
+            raise ValueError(f'classes {classes!r} has {len(names)} classes '
+                             f'(with background) but --num-classes is '
+                             f'{num_classes}')
+        return names
     if num_classes is None and data_root is not None:
         path = osp.join(data_root, 'cls_labels.npy')
         if osp.isfile(path):

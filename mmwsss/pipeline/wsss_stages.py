@@ -157,7 +157,22 @@ def _label_eval(wd, name, stage, d, out_json, **source):
     from mmwsss.stages.evaluate import LabelEvalSettings
     return step(wd, f'{name}.eval', stage, 'eval', LabelEvalSettings,
                 data_root=d.voc, split=d.eval_split, out_json=out_json,
-                **source)
+                classes=d.classes, **source)
+
+
+def classes_spec(classes):
+    """The evaluators' ``classes`` for the pipeline's ``data.classes``: a
+    set name (``'voc'``, ``'toy'``), a classes.txt (made absolute) or a
+    list of names (joined by commas); ``None``: the evaluators read
+    ``<voc_root>/classes.txt``, else count the image-level labels."""
+    if classes is None:
+        return None
+    if isinstance(classes, str):
+        return osp.abspath(classes) if osp.isfile(classes) else classes
+    names = [str(n) for n in classes]
+    if any(',' in n for n in names):
+        raise ValueError(f'data.classes: a class name holds a comma: {names}')
+    return ','.join(names)
 
 
 def classify_stage(cfg, wd, d):
@@ -318,7 +333,7 @@ def segment_stage(cfg, wd, d, name, labels, work, pred_dir, after):
 
 
 def build_wsss_stages(cfg):
-    """``(stages, WorkDir, class set name)`` of a pipeline config; every
+    """``(stages, WorkDir, data.classes)`` of a pipeline config; every
     stage's settings are checked here, before any stage runs."""
     wd = WorkDir.at(cfg.work_dir)
     data = cfg.data
@@ -328,6 +343,7 @@ def build_wsss_stages(cfg):
         img_dir=osp.join(voc, 'JPEGImages'), gt_dir=default_gt_dir(voc),
         cam_split=data.get('cam_split', 'train_aug'),
         eval_split=data.get('eval_split', 'train'),
+        classes=classes_spec(data.get('classes')),
         config=lambda path: resolve_config(path, cfg.filename))
     stages = [
         classify_stage(cfg, wd, d), cam_stage(cfg, wd, d),
@@ -337,4 +353,4 @@ def build_wsss_stages(cfg):
                       wd.segment_expand, wd.segment_expand_pred, 'expand'),
         segment_stage(cfg, wd, d, 'segment_select', wd.select,
                       wd.segment_select, wd.segment_select_pred, 'select')]
-    return stages, wd, data.get('classes', 'voc')
+    return stages, wd, data.get('classes')

@@ -162,9 +162,11 @@ def add_eval_args(parser, default_split='train'):
     parser.add_argument('--gt-dir', default='SegmentationClassAug',
                         help='ground-truth folder (under --data-root if '
                         'relative)')
-    parser.add_argument('--classes', choices=['voc', 'toy'], default=None,
-                        help='class names (default: from --num-classes or '
-                        'the length of cls_labels.npy)')
+    parser.add_argument('--classes', default=None,
+                        help="class names: 'voc', 'toy', a classes.txt or "
+                        "comma-separated names (default: <data-root>/"
+                        'classes.txt, else from --num-classes or the length '
+                        'of cls_labels.npy)')
     parser.add_argument('--num-classes', type=int, default=None,
                         help='classes including background')
     parser.add_argument('--pred-ignore', choices=PRED_IGNORE_POLICIES,
