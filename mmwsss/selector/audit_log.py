@@ -3,7 +3,8 @@
 Columns (:data:`LOG_FIELDS`): ``id``, ``class`` (label value c, empty when
 the image is not single-class), ``class_name``, ``iou`` (o), ``n_c``,
 ``salient``, ``alpha`` (the saliency weight applied: alpha* or the fixed
-alpha in soft mode; 1 / 0 for replaced / kept in hard mode), ``decision``
+weight in soft mode; 1 / 0 for replaced / kept in hard and threshold
+mode), ``decision``
 (see :data:`~mmwsss.selector.selector_core.DECISIONS`) and ``changed``
 (pixels whose label changed). Numbers not evaluated are left empty.
 """

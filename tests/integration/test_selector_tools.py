@@ -181,6 +181,21 @@ def test_offline_equals_online_hard(stage):
                 osp.join(stage['hard'], 'selector_log.csv'))
 
 
+def test_offline_equals_online_threshold_mode(stage, tmp_path):
+    """mode threshold (the paper's Table 3 alpha): the tool and the
+    transform agree, and a region is replaced exactly when o >= alpha."""
+    out, log = str(tmp_path / 'thr'), str(tmp_path / 'thr_log.csv')
+    select_main(common_args(stage) + [
+        '--out', out, '--log', log, '--mode', 'threshold', '--alpha', 0.5,
+        '--nproc', 0])
+    online = _online_labels(stage, stage['pseudo'], mode='threshold',
+                            alpha=0.5)
+    _check_same(stage, out, online, log)
+    for img_id, (_, d) in online.items():
+        if d['decision'] in ('kept', 'replaced'):
+            assert (d['decision'] == 'replaced') == (d['iou'] >= 0.5)
+
+
 def test_offline_equals_online_soft_with_cams(stage, tmp_path):
     out = str(tmp_path / 'soft')
     log = str(tmp_path / 'soft_log.csv')

@@ -283,7 +283,7 @@ def test_soft_mode_without_cam_region_as_01_map():
     np.testing.assert_array_equal(out, label)
     out, _ = fuse_soft(label, 3, weak, 0.6, weight=1.0, bg_thr=0.5)
     np.testing.assert_array_equal(out, np.where(sal > 0, 3, 0))
-    # a fixed alpha below 0.5 cannot move a 0/1 map across 0.5
+    # a fixed weight below 0.5 cannot move a 0/1 map across 0.5
     out, info = fuse_soft(label, 3, sal, 0.6, weight=0.4, bg_thr=0.5)
     assert info['alpha'] == 0.4
     np.testing.assert_array_equal(out, label)
@@ -317,7 +317,7 @@ def test_soft_mode_with_cam_hand_computed():
     out, info = fuse_soft(label, 1, sal, 0.5, cam=cam, bg_thr=0.4)
     assert info['decision'] == 'kept' and info['alpha'] == 0.0
     np.testing.assert_array_equal(out, label)
-    # fixed alpha 0.25: score = [.275, .925, .375, .4875]
+    # fixed weight 0.25: score = [.275, .925, .375, .4875]
     out, info = fuse_soft(label, 1, sal, 0.5, cam=cam, weight=0.25,
                           bg_thr=0.4)
     np.testing.assert_array_equal(out, [[0, 1, 0, 1]])
