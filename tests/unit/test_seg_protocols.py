@@ -139,6 +139,15 @@ def test_rsepm_recipe_backbone_head_and_optimizer():
     assert lr_wd(fc_b) == pytest.approx((0.014, 0.0))
     assert lr_wd(head_w) == pytest.approx((0.07, 4e-5))
     assert lr_wd(head_b) == pytest.approx((0.14, 0.0))
+    # the training pipeline on a real photograph: a 512 crop
+    from mmengine.dataset import Compose
+    root = osp.join(SHARED_DATA, 'voc_real_mini', 'VOC2012')
+    packed = Compose(cfg.train_pipeline)(dict(
+        img_path=osp.join(root, 'JPEGImages', '2011_000025.jpg'),
+        seg_map_path=osp.join(root, 'SegmentationClassAug',
+                              '2011_000025.png'),
+        reduce_zero_label=False, seg_fields=[]))
+    assert tuple(packed['inputs'].shape) == (3, 512, 512)
 
 
 def test_deeplab_pytorch_training_scales_on_a_real_image():
@@ -177,6 +186,14 @@ def test_deeplab_pytorch_training_scales_on_a_real_image():
     finally:
         np.random.set_state(rng_state)
     assert len(seen) >= 4
+    # the whole training pipeline: a 321 x 321 crop of image and label
+    from mmengine.dataset import Compose
+    packed = Compose(cfg.train_pipeline)(dict(
+        img_path=results['img_path'], seg_map_path=results['seg_map_path'],
+        reduce_zero_label=False, seg_fields=[]))
+    assert tuple(packed['inputs'].shape) == (3, 321, 321)
+    assert tuple(packed['data_samples'].gt_sem_seg.data.shape) == \
+        (1, 321, 321)
 
 
 def test_merge_probs_on_hand_made_logits():
