@@ -28,6 +28,8 @@ def parse_args(argv=None):
     parser.add_argument('--salient-thr', type=float,
                         default=DEFAULT_SALIENT_THR,
                         help='only for the printed table')
+    from mmwsss.utils.cli import add_common_args
+    add_common_args(parser)
     return parser.parse_args(argv)
 
 
@@ -50,4 +52,5 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    from mmwsss.utils.cli import run_main
+    run_main(main)

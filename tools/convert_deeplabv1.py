@@ -23,6 +23,8 @@ def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('src', help='deeplabv1_resnet101-coco.pth')
     parser.add_argument('dst', help='output .pth (backbone state dict)')
+    from mmwsss.utils.cli import add_common_args
+    add_common_args(parser)
     return parser.parse_args()
 
 
@@ -54,4 +56,5 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    from mmwsss.utils.cli import run_main
+    run_main(main)

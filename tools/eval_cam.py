@@ -32,6 +32,8 @@ def main(argv=None):
                         help='background thresholds to sweep '
                         '(default 0.05..0.60 step 0.05)')
     add_eval_args(parser)
+    from mmwsss.utils.cli import add_common_args
+    add_common_args(parser)
     args = parser.parse_args(argv)
     return evaluate_cams(
         args.cam_dir, args.data_root, args.split, args.thresholds,
@@ -40,4 +42,5 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    from mmwsss.utils.cli import run_main
+    run_main(main)

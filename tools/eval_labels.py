@@ -24,6 +24,8 @@ def main(argv=None):
                         help='folder of <id>.png label maps')
     parser.add_argument('--pred-suffix', default='.png')
     add_eval_args(parser)
+    from mmwsss.utils.cli import add_common_args
+    add_common_args(parser)
     args = parser.parse_args(argv)
     return evaluate_labels(
         args.pred_dir, args.data_root, args.split, args.gt_dir, args.classes,
@@ -32,4 +34,5 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    from mmwsss.utils.cli import run_main
+    run_main(main)

@@ -23,6 +23,8 @@ def parse_args(argv=None):
                    help='number of DUTS-layout images, split 80/20 into '
                    'DUTS-TR/DUTS-TE (default: --num-images)')
     p.add_argument('--no-progress', action='store_true')
+    from mmwsss.utils.cli import add_common_args
+    add_common_args(p)
     return p.parse_args(argv)
 
 
@@ -44,4 +46,5 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    from mmwsss.utils.cli import run_main
+    run_main(main)

@@ -50,6 +50,8 @@ def parse_args(argv=None):
                    'settings (default: refuse)')
     p.add_argument('--launcher', choices=['none', 'pytorch'], default='none')
     p.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    from mmwsss.utils.cli import add_common_args
+    add_common_args(p, checkpoints=True)
     return p.parse_args(argv)
 
 
@@ -83,6 +85,5 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    from mmwsss.utils.sharding import close_dist
-    main()
-    close_dist()
+    from mmwsss.utils.cli import run_main
+    run_main(main)

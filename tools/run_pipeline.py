@@ -44,6 +44,8 @@ def parse_args(argv=None):
                         '(default: the config\'s `jobs`, else 1)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override pipeline config settings')
+    from mmwsss.utils.cli import add_common_args
+    add_common_args(parser, checkpoints=True)
     return parser.parse_args(argv)
 
 
@@ -89,4 +91,5 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    from mmwsss.utils.cli import run_main
+    run_main(main)

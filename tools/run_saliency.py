@@ -34,6 +34,8 @@ def parse_args(argv=None):
                    'training)')
     p.add_argument('--launcher', default='none',
                    choices=['none', 'pytorch', 'slurm', 'mpi'])
+    from mmwsss.utils.cli import add_common_args
+    add_common_args(p, checkpoints=True)
     return p.parse_args(argv)
 
 
@@ -60,6 +62,5 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    from mmwsss.utils.sharding import close_dist
-    main()
-    close_dist()
+    from mmwsss.utils.cli import run_main
+    run_main(main)

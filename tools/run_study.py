@@ -49,6 +49,8 @@ def parse_args(argv=None):
                         help='passed to run_pipeline.py')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='pipeline config overrides, for every seed')
+    from mmwsss.utils.cli import add_common_args
+    add_common_args(parser, checkpoints=True)
     args = parser.parse_args(argv)
     if args.render_only and not args.readme:
         parser.error('--render-only needs --readme')
@@ -95,4 +97,5 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    from mmwsss.utils.cli import run_main
+    run_main(main)

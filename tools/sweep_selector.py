@@ -62,6 +62,8 @@ def parse_args(argv=None):
                         help='how predicted 255 pixels count')
     parser.add_argument('--out-md', required=True)
     parser.add_argument('--out-json', required=True)
+    from mmwsss.utils.cli import add_common_args
+    add_common_args(parser)
     return parser.parse_args(argv)
 
 
@@ -90,4 +92,5 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    from mmwsss.utils.cli import run_main
+    run_main(main)

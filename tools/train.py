@@ -38,6 +38,8 @@ def parse_args(argv=None):
         help='job launcher')
     # torch.distributed.launch passes --local-rank / --local_rank
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    from mmwsss.utils.cli import add_common_args
+    add_common_args(parser, checkpoints=True)
     args = parser.parse_args(argv)
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
@@ -52,4 +54,5 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    from mmwsss.utils.cli import run_main
+    run_main(main)

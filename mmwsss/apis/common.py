@@ -39,15 +39,21 @@ def load_checkpoint_strict(model, checkpoint, config=None):
     A file that is not a readable checkpoint, or whose weights do not match
     the model (missing or unexpected keys, other shapes: e.g. the SOD net's
     checkpoint given to the classifier), is an error naming the file and the
-    first offending keys, never a silently random-initialised layer.
+    first offending keys, never a silently random-initialised layer. The
+    file is read weights only (:func:`mmwsss.utils.compat.
+    load_checkpoint_file`): one holding other objects is refused.
     Returns the loaded checkpoint dict (``meta`` etc.)."""
     from mmengine.runner.checkpoint import _load_checkpoint
+
+    from mmwsss.utils.compat import UntrustedCheckpoint
     check_checkpoint(checkpoint)
     if osp.getsize(checkpoint) == 0:
         raise ValueError(f'{checkpoint}: empty file (0 bytes), not a '
                          'checkpoint')
     try:
         ckpt = _load_checkpoint(checkpoint, map_location='cpu')
+    except UntrustedCheckpoint:  # names the file and what it held
+        raise
     except Exception as e:  # torch.load: zip / pickle / EOF errors
         raise ValueError(f'{checkpoint}: cannot read the checkpoint, '
                          f'truncated or corrupt ({type(e).__name__}: '

@@ -44,20 +44,32 @@ def build_train_config(config, work_dir=None, resume=None, amp=False,
     from mmwsss.utils.compat import adapt_config
     cfg = load_config(config, work_dir, cfg_options, launcher)
     if amp:
+        import torch
+        if not torch.cuda.is_available():
+            raise ValueError('--amp (mixed precision) needs a CUDA GPU and '
+                             'none is available: drop --amp to train on '
+                             'the CPU')
         optim_wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
         if optim_wrapper == 'AmpOptimWrapper':
             print_log('AMP training is already enabled in your config.',
                       logger='current', level=logging.WARNING)
         else:
-            assert optim_wrapper == 'OptimWrapper', (
-                '`--amp` is only supported when the optimizer wrapper type '
-                f'is `OptimWrapper` but got {optim_wrapper}.')
+            if optim_wrapper != 'OptimWrapper':
+                raise ValueError(
+                    f'{config}: --amp works with the optimizer wrapper '
+                    f'`OptimWrapper` only, the config has {optim_wrapper}')
             cfg.optim_wrapper.type = 'AmpOptimWrapper'
             cfg.optim_wrapper.loss_scale = 'dynamic'
     if resume == 'auto':
         cfg.resume = True
         cfg.load_from = None
+        # the run's own checkpoints: fully unpickled (mmwsss.utils.compat)
+        from mmwsss.utils.compat import trust_checkpoints
+        trust_checkpoints(cfg.work_dir)
     elif resume is not None:
+        if not osp.isfile(resume):
+            raise FileNotFoundError(f'checkpoint not found: {resume} (given '
+                                    'to --resume)')
         cfg.resume = True
         cfg.load_from = resume
     return adapt_config(cfg, distributed=launcher != 'none')
@@ -69,6 +81,11 @@ def build_test_config(config, checkpoint, work_dir=None, out=None,
     """The config of a test run of ``checkpoint``; ``out`` (mmseg scope):
     a folder for the predicted masks."""
     from mmwsss.utils.compat import adapt_config
+    if not osp.isfile(checkpoint):
+        # checked here: the pretrained-weights lookup would call it a
+        # missing download
+        raise FileNotFoundError(f'checkpoint not found: {checkpoint} (the '
+                                'checkpoint to test)')
     cfg = load_config(config, work_dir, cfg_options, launcher)
     cfg.load_from = checkpoint
     if show_dir:

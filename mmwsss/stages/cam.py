@@ -25,7 +25,8 @@ import sys
 import time
 from typing import Optional, Sequence
 
-from mmwsss.datasets.voc_layout import ImageLabels, read_split, root_path
+from mmwsss.datasets.voc_layout import (ImageLabels, default_cls_labels,
+                                        read_split, root_path)
 
 from .entry import Step, run_step_file
 from .evaluate import LabelEvalSettings, run_eval
@@ -81,7 +82,7 @@ def run_cam(settings):
     img_dir = root_path(s.data_root, s.img_dir)
     out_path = lambda i: osp.join(s.out, i + '.npz')  # noqa: E731
     cls_file = None if s.labels_from_mask else (
-        s.cls_labels or osp.join(s.data_root, 'cls_labels.npy'))
+        s.cls_labels or default_cls_labels(s.data_root))
     job = ShardedJob(
         ids, lambda i: [out_path(i)], out_dir=s.out, overwrite=s.overwrite,
         settings=manifest_settings(s, 'cam', ('checkpoint', 'cls_labels')),

@@ -16,11 +16,17 @@ Fixes, each with the condition that triggers it:
    ``point_sample`` and ``sigmoid_focal_loss``.  Any other op raises
    ``ModuleNotFoundError`` with a clear message, which mmseg's own
    ``try/except ModuleNotFoundError`` guards expect.
-2. torch >= 2.6 loads checkpoints with ``weights_only=True``; mmengine
-   0.10.7's ``load_checkpoint`` and ``resume`` then fail on the checkpoints
-   mmengine itself wrote (they pickle a message hub).  For torch >= 2.6 the
-   loader of local files is re-registered with ``weights_only=False``.  Only
-   load checkpoints you trust, as with any pickle.
+2. Checkpoints are pickles, and unpickling runs code. mmengine's loader of
+   local files is replaced by :func:`load_checkpoint_file`:
+   ``weights_only=True`` with what mmengine's own checkpoints hold allowed
+   (numpy arrays and scalars of ``meta``, the message hub's
+   ``HistoryBuffer``; :func:`checkpoint_safe_globals`), so ``load_from``,
+   inference, test and resume read them and a file carrying anything else
+   is refused by name. Full unpickling only for files under a folder given
+   to :func:`trust_checkpoints` (the run's own work dir under
+   ``tools/train.py --resume``) or with ``--trust-checkpoint``
+   (``MMWSSS_TRUST_CHECKPOINT=1``). Needs torch >= 2.5
+   (``torch.serialization.safe_globals``).
 3. CPU distributed training: mmengine calls ``torch.cuda.set_device`` in
    ``init_dist``; without CUDA we initialise the process group without it.
    ``adapt_config`` also switches the backend to gloo, passes
@@ -115,22 +121,122 @@ def _install_mmcv_ops_shim():
 
 
 # --------------------------------------------------------------------------
-# 2. mmengine checkpoints on torch >= 2.6
-def _install_checkpoint_loader():
-    if not torch_loads_weights_only():
-        return False
+# 2. checkpoints load without running code (weights_only=True)
+#: environment variable that lets every checkpoint be fully unpickled
+TRUST_ENV = 'MMWSSS_TRUST_CHECKPOINT'
+#: folders whose checkpoints are fully unpickled (a run's own work dir
+#: under ``tools/train.py --resume``)
+_TRUSTED_DIRS = []
+
+
+class UntrustedCheckpoint(ValueError):
+    """A checkpoint holds an object that ``weights_only`` loading refuses."""
+
+
+def trust_checkpoints(folder=None):
+    """Load checkpoints with full unpickling: every one (``folder=None``;
+    the ``--trust-checkpoint`` flag, also passed to child processes through
+    :data:`TRUST_ENV`) or those under ``folder`` (the run's own work
+    dir when resuming)."""
+    import os
     import os.path as osp
+    if folder is None:
+        os.environ[TRUST_ENV] = '1'
+    else:
+        _TRUSTED_DIRS.append(osp.realpath(folder))
 
-    from mmengine.runner.checkpoint import CheckpointLoader
 
-    def load_from_local(filename, map_location):
-        filename = osp.expanduser(filename)
-        if not osp.isfile(filename):
-            raise FileNotFoundError(f'{filename} can not be found.')
+def _trusted(filename):
+    import os
+    import os.path as osp
+    if os.environ.get(TRUST_ENV, '') not in ('', '0'):
+        return True
+    real = osp.realpath(filename)
+    return any(real.startswith(d + os.sep) for d in _TRUSTED_DIRS)
+
+
+def _history_buffer_getattr():
+    """``getattr`` restricted to what mmengine's message hub pickles: the
+    statistics methods of ``HistoryBuffer`` (``min``, ``max``, ...)."""
+    from mmengine.logging.history_buffer import HistoryBuffer
+    names = {'min', 'max', 'current', 'mean'} | set(
+        getattr(HistoryBuffer, '_statistics_methods', {}))
+
+    def history_getattr(obj, name):
+        if obj is HistoryBuffer and name in names:
+            return getattr(obj, name)
+        raise UntrustedCheckpoint(f'getattr({obj!r}, {name!r})')
+    return history_getattr
+
+
+def checkpoint_safe_globals():
+    """What mmengine checkpoints legitimately hold besides tensors and
+    builtins, allowed for ``weights_only`` loading: numpy arrays, dtypes and
+    scalars (the ``meta`` and message hub) and the message hub's
+    ``HistoryBuffer`` with its statistics methods (no other callable)."""
+    import numpy as np
+    from mmengine.logging.history_buffer import HistoryBuffer
+    core = getattr(np, '_core', None) or np.core
+    allowed = [np.ndarray, np.dtype, core.multiarray._reconstruct,
+               core.multiarray.scalar, HistoryBuffer, bytes,
+               (_history_buffer_getattr(), 'builtins.getattr')]
+    for code in '?bBhHiIlLqQefdgFDGUSM':  # numpy 2's dtype classes
+        try:
+            dtype_cls = type(np.dtype(code))
+        except TypeError:
+            continue
+        if dtype_cls is not np.dtype and dtype_cls not in allowed:
+            allowed.append(dtype_cls)
+    if core.__name__ != 'numpy.core':  # numpy 2 pickles under numpy._core
+        # files written with numpy 1 name numpy.core.multiarray
+        allowed += [(core.multiarray._reconstruct,
+                     'numpy.core.multiarray._reconstruct'),
+                    (core.multiarray.scalar, 'numpy.core.multiarray.scalar')]
+    return allowed
+
+
+def load_checkpoint_file(filename, map_location=None):
+    """``torch.load`` of a local checkpoint without running code from it.
+
+    ``weights_only=True`` with :func:`checkpoint_safe_globals` allowed: a
+    file that holds any other object (a ``__reduce__`` payload, a pickled
+    class) is refused with :class:`UntrustedCheckpoint` naming the file and
+    the object, before anything of it runs. Full unpickling only for
+    trusted files (:func:`trust_checkpoints`)."""
+    import os.path as osp
+    import pickle
+    import re
+    filename = osp.expanduser(filename)
+    if not osp.isfile(filename):
+        raise FileNotFoundError(f'checkpoint not found: {filename}')
+    if _trusted(filename):
         return torch.load(filename, map_location=map_location,
                           weights_only=False)
+    try:
+        with torch.serialization.safe_globals(checkpoint_safe_globals()):
+            return torch.load(filename, map_location=map_location,
+                              weights_only=True)
+    except UntrustedCheckpoint as e:
+        what = str(e)
+    except pickle.UnpicklingError as e:
+        if 'weights_only' not in str(e) and 'Weights only' not in str(e):
+            raise
+        m = re.search(r'(?:GLOBAL|global|function) ([\w.]+)', str(e))
+        what = m.group(1) if m else str(e).splitlines()[0][:200]
+    raise UntrustedCheckpoint(
+        f'{filename}: refused to load, the checkpoint holds {what}, which '
+        'loading weights only does not allow (nothing of it was run). If '
+        'you made this file or trust where it came from, rerun with '
+        '--trust-checkpoint (see docs/reliability.md)')
 
-    CheckpointLoader.register_scheme(prefixes='', force=True)(load_from_local)
+
+def _install_checkpoint_loader():
+    if not hasattr(torch.serialization, 'safe_globals'):
+        return False  # torch < 2.5: mmengine's own loader
+    from mmengine.runner.checkpoint import CheckpointLoader
+
+    CheckpointLoader.register_scheme(prefixes='', force=True)(
+        load_checkpoint_file)
     return True
 
 

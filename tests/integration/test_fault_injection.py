@@ -383,3 +383,129 @@ def test_pipeline_reruns_what_reads_a_fixed_image(tmp_path):
     PipelineRunner(work, stages, log=lambda *_: None).run()
     assert open(journal).read().split() == [
         'cam', 'expand', 'saliency', 'cam', 'expand']
+
+
+# --------------------------------------------------------------------------
+# issue 20: files made by others (see docs/reliability.md, second table)
+def error_line(out):
+    """The one error line a tool printed: exactly one ``error: `` line and
+    no traceback."""
+    lines = [ln for ln in out.splitlines() if ln.startswith('error: ')]
+    assert len(lines) == 1 and 'Traceback' not in out, out
+    return lines[0]
+
+
+def listing(folder):
+    """Names and bytes of everything in a folder (hidden files too)."""
+    if not osp.isdir(folder):
+        return {}
+    return {n: open(osp.join(folder, n), 'rb').read()
+            for n in sorted(os.listdir(folder))
+            if osp.isfile(osp.join(folder, n))}
+
+
+class _Payload:
+    """Pickles as a call of ``os.system`` that creates a marker file."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return os.system, (f'touch {self.marker}', )
+
+
+def test_pickled_payload_in_labels_is_refused(env, tmp_path):
+    """Item 1: a cls_labels.npy carrying a __reduce__ payload is refused by
+    run_cam, class_salience and run_select naming the file, the payload
+    does not run, nothing is written; the pickle-free .npz / .json forms
+    (tools/convert_cls_labels.py) give byte-identical CAMs."""
+    from mmwsss.datasets.voc_layout import load_cls_labels
+    marker = tmp_path / 'PWNED'
+    table = load_cls_labels(osp.join(env['voc'], 'cls_labels.npy'))
+    evil = dict(table)
+    evil[env['ids'][0]] = _Payload(marker)
+    bad = str(tmp_path / 'cls_labels.npy')
+    np.save(bad, evil, allow_pickle=True)
+    cams, norms = str(tmp_path / 'cams'), str(tmp_path / 'norms.json')
+    fused = str(tmp_path / 'fused')
+    for cmd in (['tools/run_cam.py', *env['cam_args'], '--cls-labels', bad,
+                 '--out', cams],
+                ['tools/class_salience.py', *select_inputs(
+                    env, cls_labels=bad), '--out', norms],
+                ['tools/run_select.py', *select_inputs(env, cls_labels=bad),
+                 '--norms', env['norms'], '--out', fused, '--nproc', 0]):
+        rc, out = tool(*cmd)
+        line = error_line(out)
+        assert rc == 1 and line.startswith(f'error: {bad}: refused'), out
+        assert 'posix.system' in line, line
+        assert not marker.exists(), 'the payload ran'
+    assert listing(cams) == {} and listing(fused) == {}
+    assert not osp.exists(norms)
+    # the converter refuses it too, and converts a good file
+    conv = str(tmp_path / 'cls.npz')
+    rc, out = tool('tools/convert_cls_labels.py', bad, conv)
+    assert rc == 1 and error_line(out).startswith(f'error: {bad}: refused')
+    assert not marker.exists() and not osp.exists(conv)
+    for form in ('npz', 'json'):
+        conv = str(tmp_path / f'cls.{form}')
+        rc, out = tool('tools/convert_cls_labels.py',
+                       osp.join(env['voc'], 'cls_labels.npy'), conv)
+        assert rc == 0, out
+        got = load_cls_labels(conv)
+        assert got.keys() == table.keys()
+        assert all(np.array_equal(got[k], table[k]) for k in table)
+    rc, out = tool('tools/run_cam.py', *env['cam_args'], '--cls-labels',
+                   conv, '--out', cams)
+    assert rc == 0, out
+    assert files(cams, '*.npz') == files(env['cams'], '*.npz')
+
+
+def test_pickled_payload_in_checkpoint_is_refused(env, tmp_path):
+    """Item 1: a checkpoint with a __reduce__ payload is refused (weights
+    only) by run_cam and tools/test.py, the payload does not run; with
+    --trust-checkpoint it would (the flag really unpickles); the toy
+    classifier checkpoint still loads weights only (clean rerun)."""
+    import torch
+    marker = tmp_path / 'PWNED'
+    state = torch.load(env['ckpt'], map_location='cpu', weights_only=True)
+    state['meta'] = dict(note=_Payload(marker))
+    bad = str(tmp_path / 'evil.pth')
+    torch.save(state, bad)
+    out_dir = str(tmp_path / 'cams')
+    rc, out = tool('tools/run_cam.py', TOY_CFG, bad, '--data-root',
+                   env['voc'], '--split', 'mini', '--out', out_dir)
+    line = error_line(out)
+    assert rc == 1 and line.startswith(f'error: {bad}: refused to load'), out
+    assert 'posix.system' in line and '--trust-checkpoint' in line, line
+    assert not marker.exists(), 'the payload ran'
+    assert listing(out_dir) == {}
+    seg_cfg = osp.join(REPO, 'tests', 'data', 'configs', 'fcn_tiny_toy.py')
+    voc = env['voc']
+    rc, out = tool('tools/test.py', seg_cfg, bad, '--work-dir',
+                   str(tmp_path / 'test'), '--cfg-options',
+                   f'test_dataloader.dataset.data_root={voc}',
+                   'test_dataloader.dataset.ann_file=ImageSets/Segmentation/'
+                   'mini.txt')
+    assert rc == 1 and error_line(out).startswith(f'error: {bad}: refused')
+    assert not marker.exists(), 'the payload ran'
+    assert listing(str(tmp_path / 'test')) == {} or not glob.glob(
+        str(tmp_path / 'test' / '*' / '*.json'))
+    # the explicit flag really unpickles (the file's weights are the toy
+    # classifier's, so the run then succeeds)
+    rc, out = tool('tools/run_cam.py', TOY_CFG, bad, '--data-root',
+                   env['voc'], '--split', 'mini', '--out',
+                   str(tmp_path / 'trusted'), '--trust-checkpoint')
+    assert rc == 0 and marker.exists(), out
+    rc, out = tool('tools/run_cam.py', *env['cam_args'], '--out', out_dir)
+    assert rc == 0, out
+    assert files(out_dir, '*.npz') == files(env['cams'], '*.npz')
+
+
+def test_every_tool_starts():
+    """Item 9: every command line of tools/ prints its help."""
+    scripts = sorted(glob.glob(osp.join(REPO, 'tools', '*.py')))
+    assert len(scripts) > 10
+    for script in scripts:
+        rc, out = tool(script, '--help')
+        assert rc == 0 and 'usage:' in out, (script, out)
+        assert '--debug' in out, script
