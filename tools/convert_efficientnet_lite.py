@@ -32,6 +32,8 @@ def parse_args():
     parser.add_argument('--arch', choices=sorted(REPEATS),
                         help='check the file is this arch (default: from '
                         'the number of blocks)')
+    from mmwsss.utils.cli import add_common_args
+    add_common_args(parser)
     return parser.parse_args()
 
 
@@ -70,4 +72,5 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    from mmwsss.utils.cli import run_main
+    run_main(main)

@@ -33,6 +33,8 @@ def main(argv=None):
                    help='object/region balance of the S-measure')
     p.add_argument('--nproc', type=int, default=1)
     p.add_argument('--out-json', help='also write the metrics here')
+    from mmwsss.utils.cli import add_common_args
+    add_common_args(p)
     args = p.parse_args(argv)
     return evaluate_saliency(
         args.pred_dir, args.gt_dir, args.list, args.pred_suffix,
@@ -40,4 +42,5 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    from mmwsss.utils.cli import run_main
+    run_main(main)

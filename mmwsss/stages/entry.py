@@ -99,10 +99,17 @@ def run_step_file(stage, steps, argv=None):
         ('distributed', args.launcher != 'none')) if k in names}
     if launch:
         settings = dataclasses.replace(settings, **launch)
+    from mmwsss.utils.cli import EXPECTED_ERRORS, debug_enabled, error_line
     from mmwsss.utils.sharding import close_dist, init_tool_dist
-    if step.init_dist:
-        init_tool_dist(args.launcher)
-    result = step.fn(settings, **step_args)
+    try:
+        if step.init_dist:
+            init_tool_dist(args.launcher)
+        result = step.fn(settings, **step_args)
+    except EXPECTED_ERRORS as e:  # one line (MMWSSS_DEBUG=1: traceback)
+        if debug_enabled():
+            raise
+        print(error_line(e), file=sys.stderr)
+        sys.exit(1)
     close_dist()
     if isinstance(result, dict):
         print(f'[{stage}.{name}] ' + json.dumps(result, default=str)[:2000])

@@ -52,6 +52,8 @@ def parse_args(argv=None):
                    help='classes including background')
     p.add_argument('--tile-size', type=int, default=192)
     p.add_argument('--out', required=True, help='output folder')
+    from mmwsss.utils.cli import add_common_args
+    add_common_args(p)
     args = p.parse_args(argv)
     if args.worst_k is not None and not args.split:
         p.error('--worst-k ranks the images of a --split')
@@ -81,4 +83,5 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    from mmwsss.utils.cli import run_main
+    run_main(main)

@@ -27,6 +27,8 @@ def main(argv=None):
     p.add_argument('--out', required=True,
                    help='output prefix: writes OUT.csv and OUT.png')
     add_eval_args(p)
+    from mmwsss.utils.cli import add_common_args
+    add_common_args(p)
     args = p.parse_args(argv)
     try:
         data = evaluate_labels(
@@ -47,4 +49,5 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    from mmwsss.utils.cli import run_main
+    run_main(main)

@@ -68,6 +68,8 @@ def parse_args(argv=None):
     p.add_argument('--tile-size', type=int, default=192)
     p.add_argument('--cfg-options', nargs='+', action=DictAction)
     p.add_argument('--out', required=True, help='output folder')
+    from mmwsss.utils.cli import add_common_args
+    add_common_args(p, checkpoints=True)
     args = p.parse_args(argv)
     if args.cam_dir:
         if args.config or not args.data_root or not (args.ids or args.split):
@@ -196,4 +198,5 @@ def run_model(args, images):
 
 
 if __name__ == '__main__':
-    main()
+    from mmwsss.utils.cli import run_main
+    run_main(main)
