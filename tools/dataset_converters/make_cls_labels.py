@@ -56,6 +56,8 @@ def parse_args(argv=None):
     p.add_argument('--compare', default=None,
                    help='another cls_labels file: count the ids of the '
                    'split whose labels differ')
+    from mmwsss.utils.cli import add_common_args
+    add_common_args(p)
     return p.parse_args(argv)
 
 
@@ -93,4 +95,5 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    from mmwsss.utils.cli import run_main
+    run_main(main)

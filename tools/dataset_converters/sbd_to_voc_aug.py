@@ -28,10 +28,13 @@ def main(argv=None):
                    help='classes with background (default 21)')
     p.add_argument('--nproc', type=int, default=0,
                    help='worker processes (default: this one)')
+    from mmwsss.utils.cli import add_common_args
+    add_common_args(p)
     args = p.parse_args(argv)
     return convert_sbd(args.sbd_root, args.voc_root, args.num_classes,
                        args.nproc)
 
 
 if __name__ == '__main__':
-    main()
+    from mmwsss.utils.cli import run_main
+    run_main(main)

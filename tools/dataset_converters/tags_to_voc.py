@@ -31,10 +31,13 @@ def main(argv=None):
                    help='folder of <id>.png class-index masks (optional)')
     p.add_argument('--default-split', default='train_aug',
                    help='split of rows without a split column value')
+    from mmwsss.utils.cli import add_common_args
+    add_common_args(p)
     args = p.parse_args(argv)
     return tag_folder_to_voc(args.images, args.csv, args.out, args.classes,
                              args.masks, args.default_split)
 
 
 if __name__ == '__main__':
-    main()
+    from mmwsss.utils.cli import run_main
+    run_main(main)
