@@ -302,6 +302,14 @@ class RefusedPickle(ValueError):
     """A pickle names a global outside the allow-list (never imported)."""
 
 
+def _latin1_encode(text, encoding='latin1'):
+    """``_codecs.encode`` as protocol-2 pickles use it for bytes (an
+    array's raw data): latin-1 only."""
+    if encoding not in ('latin1', 'latin-1') or not isinstance(text, str):
+        raise RefusedPickle(f'_codecs.encode(..., {encoding!r})')
+    return text.encode('latin1')
+
+
 class _NumpyOnlyUnpickler(pickle.Unpickler):
     """Unpickle dicts, lists, strings, numbers and numpy arrays only.
 
@@ -311,6 +319,8 @@ class _NumpyOnlyUnpickler(pickle.Unpickler):
     name before importing it, so a crafted file cannot run code."""
 
     def find_class(self, module, name):
+        if (module, name) == ('_codecs', 'encode'):
+            return _latin1_encode  # protocol-2 pickles' bytes
         if (module, name) in _NUMPY_PICKLE_GLOBALS:
             import importlib
             return getattr(importlib.import_module(module), name)

@@ -35,3 +35,46 @@ def test_check_label_values_names_file_and_values():
     with pytest.raises(ValueError, match=r'x\.png: label value\(s\) \[40\] '
                        r'outside the 7 classes'):
         check_label_values(label, 'x.png', 7)
+
+
+class _Payload:
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        import os
+        return os.system, (f'touch {self.marker}', )
+
+
+def test_cls_labels_read_without_running_code(tmp_path):
+    """The restricted unpickler reads the real (protocol-2, numpy 1) file
+    as np.load does, refuses a payload (not run) and other objects, and the
+    .npz / .json forms round-trip."""
+    import os.path as osp
+
+    from conftest import VOC_REAL_MINI
+    from mmwsss.datasets.voc_layout import load_cls_labels, save_cls_labels
+    real = osp.join(VOC_REAL_MINI, 'cls_labels.npy')
+    ref = np.load(real, allow_pickle=True).item()
+    got = load_cls_labels(real)
+    assert got.keys() == ref.keys()
+    assert all(np.array_equal(got[k], ref[k]) for k in ref)
+    for form in ('npz', 'json', 'npy'):
+        path = str(tmp_path / f'c.{form}')
+        save_cls_labels(path, got)
+        back = load_cls_labels(path)
+        assert back.keys() == got.keys()
+        assert all(np.array_equal(back[k], got[k]) for k in got)
+    marker = tmp_path / 'PWNED'
+    bad = str(tmp_path / 'bad.npy')
+    np.save(bad, {'a': _Payload(marker)}, allow_pickle=True)
+    with pytest.raises(ValueError, match=r'bad.npy: refused, the file holds '
+                       r'a pickled posix.system'):
+        load_cls_labels(bad)
+    assert not marker.exists()
+    np.save(bad, {'a': np.array(['x'], dtype=object)}, allow_pickle=True)
+    with pytest.raises(ValueError, match="label of 'a' is an array of object"):
+        load_cls_labels(bad)
+    np.save(bad, np.zeros(3))
+    with pytest.raises(ValueError, match='expected a dict'):
+        load_cls_labels(bad)
