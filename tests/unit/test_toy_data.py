@@ -86,7 +86,8 @@ def small_pair(tmp_path_factory):
 def test_same_seed_same_bytes(small_pair):
     a, b, _ = small_pair
     ha, hb = _hashes(a), _hashes(b)
-    assert len(ha) == 2 * 12 + 2 * 12 + 3 + 1 + 1  # images, masks, lists...
+    # images, masks, lists, cls_labels, classes.txt, meta
+    assert len(ha) == 2 * 12 + 2 * 12 + 3 + 1 + 1 + 1
     assert ha == hb
 
 
@@ -183,6 +184,10 @@ def test_toy_metainfo_matches_the_written_data(toy_root):
     # order of the label values, with the colours the masks are drawn in
     assert META_CLASSES == TOY_CLASSES == ('background',) + CLASS_NAMES
     assert _meta(toy_root)['classes'] == list(META_CLASSES)
+    # and the data names them where the evaluators look (classes.txt)
+    from mmwsss.datasets.voc_layout import read_class_names
+    assert read_class_names(osp.join(_voc(toy_root), 'classes.txt')) == \
+        list(TOY_CLASSES)
     png = Image.open(osp.join(_voc(toy_root), 'SegmentationClassAug',
                               _lists(toy_root)['val'][0] + '.png'))
     pal = np.array(png.getpalette()[:3 * len(TOY_PALETTE)]).reshape(-1, 3)

@@ -7,6 +7,7 @@
     OUT/VOC2012/SegmentationClassAug/<id>.png     palette PNG, 255 = ignore
     OUT/VOC2012/ImageSets/Segmentation/{train,train_aug,val}.txt
     OUT/VOC2012/cls_labels.npy         dict id -> float32[6] (from the masks)
+    OUT/VOC2012/classes.txt            the 6 class names, in label order
     OUT/DUTS/DUTS-TR/{DUTS-TR-Image/*.jpg, DUTS-TR-Mask/*.png}
     OUT/DUTS/DUTS-TE/{DUTS-TE-Image/*.jpg, DUTS-TE-Mask/*.png}
 
@@ -22,6 +23,7 @@ import numpy as np
 from PIL import Image
 
 from mmwsss.datasets.toy_metainfo import TOY_CLASSES
+from mmwsss.datasets.voc_layout import CLASSES_FILE, write_class_names
 from mmwsss.utils.io import atomic_write, save_grey_png, save_label_png
 
 from .scene import render_scene
@@ -164,6 +166,8 @@ def generate_toy_dataset(out, seed=0, num_images=300, size=160,
     with atomic_write(osp.join(voc_root, 'cls_labels.npy')) as tmp:
         with open(tmp, 'wb') as f:
             np.save(f, cls_labels, allow_pickle=True)
+    # the class names, where the evaluators and datasets look for them
+    write_class_names(osp.join(voc_root, CLASSES_FILE), CLASS_NAMES)
 
     duts_root = osp.join(out, 'DUTS')
     num_te = max(1, int(round(DUTS_TEST_FRACTION * num_duts)))
