@@ -209,14 +209,18 @@ def test_registered_in_mmseg_and_mmpretrain():
         assert backbone.out_channels == (320, )
     # a classifier's init_weights reaches the backbone's Pretrained entry:
     # frozen ImageNet features, a trainable linear head
-    model = PRETRAIN.build(dict(
-        type='ImageClassifier',
-        backbone=dict(type='EfficientNetLite', out_indices=(5, ),
-                      frozen_stages=6, norm_eval=True, init_cfg=dict(
-                          type='Pretrained',
-                          checkpoint=WHEEL_FILES['lite0'])),
-        neck=dict(type='GlobalAveragePooling'),
-        head=dict(type='LinearClsHead', num_classes=6, in_channels=1280)))
+    # in mmpretrain's scope, whatever scope an earlier test left current
+    from mmengine.registry import DefaultScope
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        model = PRETRAIN.build(dict(
+            type='ImageClassifier',
+            backbone=dict(type='EfficientNetLite', out_indices=(5, ),
+                          frozen_stages=6, norm_eval=True, init_cfg=dict(
+                              type='Pretrained',
+                              checkpoint=WHEEL_FILES['lite0'])),
+            neck=dict(type='GlobalAveragePooling'),
+            head=dict(type='LinearClsHead', num_classes=6,
+                      in_channels=1280)))
     model.init_weights()
     ref = convert_lite_state_dict(wheel_state_dict('lite0'))
     assert torch.equal(model.backbone.conv_head.weight,
