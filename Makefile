@@ -25,10 +25,15 @@ $(STAMP): setup.py $(wildcard requirements/*.txt)
 	@# one OpenCV: mmengine and mmcv declare opencv-python, mmwsss (and
 	@# pysodmetrics) the headless build; both provide cv2, keep the headless
 	@# one (requirements/README.md)
+	@# (the wheel is fetched first: offline without it, both builds stay)
 	@if $(PIP) show -q opencv-python >/dev/null 2>&1; then \
-		$(PIP) uninstall -q -y opencv-python && \
-		$(PIP) install -q --force-reinstall --no-deps \
-			"opencv-python-headless==$$($(BIN)/python -c 'from importlib.metadata import version; print(version("opencv-python-headless"))')"; \
+		v=$$($(BIN)/python -c 'from importlib.metadata import version; print(version("opencv-python-headless"))') && \
+		rm -rf $(VENV)/.opencv && \
+		if $(PIP) download -q --no-deps -d $(VENV)/.opencv "opencv-python-headless==$$v"; then \
+			$(PIP) uninstall -q -y opencv-python && \
+			$(PIP) install -q --force-reinstall --no-deps $(VENV)/.opencv/*.whl; \
+		else echo "note: no opencv-python-headless wheel to reinstall: keeping opencv-python beside it"; fi; \
+		s=$$?; rm -rf $(VENV)/.opencv; exit $$s; \
 	fi
 	@rm -f $(VENV)/.deps-*
 	@touch $@
