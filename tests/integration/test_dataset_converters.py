@@ -247,3 +247,38 @@ def test_tags_to_voc_errors_name_the_line(tmp_path):
     csv.write_text('img,labels\np0.jpg,cat\n')
     err = run_fail(*args)
     assert "no 'image' column" in err
+
+
+@needs_mini
+def test_tags_to_voc_on_voc_real_mini(tmp_path):
+    """The 4 real photos, tagged with their shipped labels, with VOC's class
+    order: the converted root has the same labels, images and masks."""
+    shipped = load_cls_labels(osp.join(VOC_REAL_MINI, 'cls_labels.npy'))
+    names = VOC_CLASSES[1:]
+    rows = ['image,tags,split'] + [
+        f'{i}.jpg,' + ';'.join(names[c] for c in np.flatnonzero(shipped[i]))
+        + ',train_aug;train' for i in MINI_IDS]
+    (tmp_path / 'tags.csv').write_text('\n'.join(rows) + '\n')
+    out = tmp_path / 'VOC2012'
+    proc = run_tool(osp.join(CONV, 'tags_to_voc.py'), '--images',
+                    osp.join(VOC_REAL_MINI, 'JPEGImages'), '--csv',
+                    tmp_path / 'tags.csv', '--masks',
+                    osp.join(VOC_REAL_MINI, 'SegmentationClassAug'),
+                    '--classes', 'voc', '--out', out)
+    assert '4 images, 20 classes' in proc.stdout
+    assert 'name other classes' not in proc.stdout   # tags = mask classes
+    assert read_class_names(out / 'classes.txt') == list(VOC_CLASSES)
+    labels = load_cls_labels(out / 'cls_labels.npy')
+    for i in MINI_IDS:
+        np.testing.assert_array_equal(labels[i], shipped[i])
+        assert (out / 'JPEGImages' / f'{i}.jpg').read_bytes() == open(
+            osp.join(VOC_REAL_MINI, 'JPEGImages', i + '.jpg'), 'rb').read()
+        np.testing.assert_array_equal(
+            load_label_png(out / 'SegmentationClassAug' / f'{i}.png'),
+            load_label_png(osp.join(VOC_REAL_MINI, 'SegmentationClassAug',
+                                    i + '.png')))
+    # the evaluators read these names: the GT scores itself at 100
+    proc = run_tool('tools/eval_labels.py', '--pred-dir',
+                    out / 'SegmentationClassAug', '--data-root', out,
+                    '--split', 'train')
+    assert '| diningtable |' in proc.stdout and '| 100.00 |' in proc.stdout
