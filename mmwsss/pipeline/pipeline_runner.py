@@ -40,6 +40,8 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
 from mmwsss.utils.io import atomic_write
 
+from .console import Progress
+
 
 #: command flags whose value is input data (fingerprinted by its listing)
 INPUT_FLAGS = ('--data-root', '--img-dir', '--list', '--split',
@@ -275,6 +277,10 @@ class PipelineRunner:
         os.makedirs(osp.join(self.work_dir, 'logs'), exist_ok=True)
         self._digests = {}
         todo = [s for s in self.stages if not only or s.name in only]
+        self.progress = Progress(
+            [s.name for s in todo], jobs=self.jobs,
+            previous={n: e.get('seconds') for n, e in
+                      self.manifest['stages'].items()})
         pending = {s.name for s in todo}
         running, error = {}, None
         with ThreadPoolExecutor(max_workers=self.jobs) as pool:
@@ -306,14 +312,15 @@ class PipelineRunner:
             fp = self.fingerprint(stage)
         entry = self.manifest['stages'].get(stage.name, {})
         if entry.get('status') == 'done' and entry.get('fingerprint') == fp:
-            self.log(f'[{stage.name}] up to date, skipped')
+            self.log(self.progress.skip(stage.name))
             return
         if entry.get('fingerprint') == fp:
-            self.log(f'[{stage.name}] resuming an interrupted run')
+            self.log(self.progress.started(stage.name, resumed=True))
         else:
             if entry:
                 self.log(f'[{stage.name}] settings or input data '
                          'changed: rerun from scratch')
+            self.log(self.progress.started(stage.name))
             for out in stage.outputs:
                 if osp.isdir(out):
                     shutil.rmtree(out)
@@ -330,5 +337,5 @@ class PipelineRunner:
             metrics = stage.metrics() if stage.metrics else {}
         self._record(stage.name, status='done',
                      seconds=round(time.time() - t0, 1), metrics=metrics)
-        self.log(f'[{stage.name}] done in {time.time() - t0:.0f} s'
-                 + (f': {json.dumps(metrics)[:300]}' if metrics else ''))
+        self.log(self.progress.finished(stage.name, time.time() - t0,
+                                        metrics))

@@ -24,11 +24,16 @@ import os.path as osp
 import cv2
 import numpy as np
 
+from mmwsss.analysis import tiles as T
 from mmwsss.selector.audit_log import label_changed, read_rows
 from mmwsss.utils.io import (VOC_PALETTE, atomic_write, load_cam_npz,
                              load_grey_png, load_label_png)
 
 from . import report_charts
+from .chart_notes import (alpha_sweep_note, blend_sweep_note,
+                          cam_sweep_note, per_class_note)
+from .metric_names import format_metric, is_metric
+from .run_info import run_info
 
 #: the keys of the ``paths`` dict, and what each one is
 REPORT_INPUTS = dict(
@@ -120,15 +125,8 @@ def _read_json(path):
         raise ValueError(f'{path}: cannot read the JSON ({e})') from e
 
 
-def _colorize(label):
-    return VOC_PALETTE[label][..., ::-1]  # RGB palette -> BGR for cv2
-
-
-def _heatmap(img, cam):
-    cam8 = (np.clip(cam, 0, 1) * 255).astype(np.uint8)
-    return cv2.addWeighted(img, 0.4, cv2.applyColorMap(cam8,
-                                                       cv2.COLORMAP_JET),
-                           0.6, 0)
+_colorize = T.colorize
+_heatmap = T.heat_overlay
 
 
 def _num(text, digits=2):
@@ -161,11 +159,15 @@ class ReportWriter:
         paths (dict): the inputs, keyed as in :data:`REPORT_INPUTS`.
         class_names (sequence[str]): names, background first.
         num_samples (int): rows of the sample grid.
-        tile_size (int): longer side of a grid tile, in pixels.
+        tile_size (int): side of the square grid tiles, in pixels.
+        info (dict, optional): where the run came from, shown at the top:
+            ``config``, ``seed`` (str or dict), ``command``, ``pred_split``
+            (the split of the segmenter tiles); the machine, date and
+            commit are added (:func:`run_info`).
     """
 
     def __init__(self, work_dir, paths, class_names, num_samples=8,
-                 tile_size=128):
+                 tile_size=128, info=None):
         for key in ('img_dir', 'gt_dir'):
             if not paths.get(key):
                 raise ValueError(f'the report needs paths[{key!r}] '
@@ -177,6 +179,7 @@ class ReportWriter:
         self.class_names = list(class_names)
         self.num_samples = num_samples
         self.tile_size = tile_size
+        self.info = dict(run_info(), **(info or {}))
         self.out_dir = osp.join(work_dir, 'report')
 
     @classmethod
@@ -253,17 +256,17 @@ class ReportWriter:
             tiles['cam'] = _heatmap(img, cam)
         sal_file = self._file('sal_dir', img_id)
         if sal_file:
-            tiles['saliency'] = cv2.cvtColor(load_grey_png(sal_file),
-                                             cv2.COLOR_GRAY2BGR)
+            tiles['saliency'] = T.grey(load_grey_png(sal_file))
+        s = self.tile_size
+        # every tile the same square: pictures resampled by area, label
+        # maps (whatever their size, e.g. a segmenter's output) by nearest
+        out = {k: T.fit(t, s) for k, t in tiles.items() if t is not None}
         for col, key in _LABEL_DIRS.items():
             f = self._file(key, img_id)
             if f:
-                tiles[col] = _colorize(load_label_png(f))
-        h, w = img.shape[:2]
-        scale = self.tile_size / max(h, w)
-        size = (max(1, round(w * scale)), max(1, round(h * scale)))
-        return {k: cv2.resize(t, size, interpolation=cv2.INTER_NEAREST)
-                for k, t in tiles.items() if t is not None}
+                out[col] = T.fit(_colorize(load_label_png(f)), s,
+                                 cv2.INTER_NEAREST)
+        return out
 
     # ------------------------------------------------------------ charts
     def _charts(self, stages):
@@ -281,7 +284,8 @@ class ReportWriter:
             report_charts.per_class_iou_chart(
                 osp.join(self.out_dir, 'per_class_iou.png'), classes, b, a)
             charts['per_class_iou'] = dict(
-                file='per_class_iou.png', classes=classes, before=b, after=a)
+                file='per_class_iou.png', classes=classes, before=b, after=a,
+                note=per_class_note(classes, b, a))
 
         table3 = blend = None
         if self.paths.get('selector_sweep') and \
@@ -296,7 +300,9 @@ class ReportWriter:
                 [r['weight'] for r in blend], [r['mIoU'] for r in blend])
             charts['blend_sweep'] = dict(
                 file='blend_sweep.png', weights=[r['weight'] for r in blend],
-                mIoU=[r['mIoU'] for r in blend])
+                mIoU=[r['mIoU'] for r in blend],
+                note=blend_sweep_note([r['weight'] for r in blend],
+                                      [r['mIoU'] for r in blend]))
         if table3:
             fixed = [r for r in table3 if r.get('alpha') is not None]
             star = [r for r in table3 if r.get('alpha') is None and
@@ -318,7 +324,12 @@ class ReportWriter:
                     mIoU=[r['mIoU'] for r in fixed],
                     alpha_star=star[0]['mIoU'] if star else None,
                     hard=hard[0]['mIoU'] if hard else None,
-                    paper_mIoU=paper[1] if paper else None)
+                    paper_mIoU=paper[1] if paper else None,
+                    note=alpha_sweep_note(
+                        [r['alpha'] for r in fixed],
+                        [r['mIoU'] for r in fixed],
+                        star[0]['mIoU'] if star else None,
+                        hard[0]['mIoU'] if hard else None))
 
         cam = _read_json(self.paths['cam_eval']) \
             if self.paths.get('cam_eval') and \
@@ -333,7 +344,9 @@ class ReportWriter:
                 best=cam.get('best_threshold'))
             charts['cam_threshold_sweep'] = dict(
                 file='cam_threshold_sweep.png', thresholds=thr, mIoU=miou,
-                best_threshold=cam.get('best_threshold'))
+                best_threshold=cam.get('best_threshold'),
+                note=cam_sweep_note(thr, miou, cam.get('best_threshold'),
+                                    cam.get('grid_extended')))
         return charts
 
     # ------------------------------------------------------------ writing
@@ -372,7 +385,7 @@ class ReportWriter:
                 self.paths.get('selector_log')),
             samples=samples, class_names=self.class_names,
             inputs={k: osp.abspath(v) for k, v in self.paths.items() if v},
-            ignored_inputs=self.ignored_paths)
+            ignored_inputs=self.ignored_paths, info=self.info)
         with atomic_write(osp.join(self.out_dir, 'report.json')) as tmp:
             with open(tmp, 'w') as f:
                 json.dump(data, f, indent=2)
@@ -415,7 +428,21 @@ class ReportWriter:
             '.sw{display:inline-block;width:1em;height:1em;'
             'border:1px solid #555;vertical-align:middle;margin-right:0.3em}',
             '.na{color:#999;font-size:0.8em}',
+            '.note{max-width:60em;margin-top:0.2em}',
+            '.info{color:#444;font-size:0.9em}',
+            '.info code{background:#f3f3f3;padding:0 0.2em}',
+            '.grid{table-layout:fixed}',
+            f'.grid th{{width:{self.tile_size + 4}px;font-size:0.85em;'
+            'font-weight:normal;vertical-align:bottom}',
+            '.grid th.cap{width:auto}',
+            '.cbar{display:block;margin:3px auto 0;width:90%;height:8px;'
+            'background:linear-gradient(to right,rgb(0,0,128) 0%,'
+            'rgb(0,0,255) 12.5%,rgb(0,255,255) 37.5%,rgb(255,255,0) 62.5%,'
+            'rgb(255,0,0) 87.5%,rgb(128,0,0) 100%)}',
+            '.cbar-l{display:flex;justify-content:space-between;'
+            'font-size:0.75em;width:90%;margin:0 auto}',
             '</style></head><body><h1>mmwsss pipeline report</h1>']
+        parts.append(self._info_html(data.get('info') or {}))
         parts.append(self._headline_html(data['headline']))
         parts.append(self._stages_html(data['stages']))
         charts = data['charts']
@@ -431,6 +458,9 @@ class ReportWriter:
             if key in charts:
                 parts.append(f'<h2>{e(title)}</h2><img src="'
                              f'{charts[key]["file"]}" alt="{e(title)}">')
+                if charts[key].get('note'):
+                    parts.append(f'<p class="note">'
+                                 f'{e(charts[key]["note"])}</p>')
         if data['selector_per_class']:
             parts.append('<h2>Selector decisions (single-class images)</h2>'
                          '<table><tr><th>class</th><th>single-class images'
@@ -464,9 +494,9 @@ class ReportWriter:
             d = h['change_points']
             cls = 'good' if d > 0 else 'bad'
             rows.append(f'<tr><td>{labels[key]}</td><td class="n">'
-                        f'{h["without_selector"]:.2f} %</td>'
-                        f'<td class="n {cls}">{h["with_selector"]:.2f} %</td>'
-                        f'<td class="n {cls}">{d:+.2f} points</td></tr>')
+                        f'{h["without_selector"]:.1f} %</td>'
+                        f'<td class="n {cls}">{h["with_selector"]:.1f} %</td>'
+                        f'<td class="n {cls}">{d:+.1f} points</td></tr>')
         return ('<h2 class="headline">Did the selector help?</h2><table>'
                 '<tr><th></th><th>without selector (expanded labels)</th>'
                 '<th>with selector (fused labels)</th><th>change</th></tr>'
@@ -478,27 +508,46 @@ class ReportWriter:
         for name, entry in stages.items():
             metrics = entry.get('metrics') or {}
             canon = canonical_stage(name)
-            shown = []
-            for k, v in metrics.items():
-                if isinstance(v, bool) or not isinstance(v, (int, float)) \
-                        or k in _NOT_METRICS:
-                    continue
-                if canon in FRACTION_STAGES and k in ('Acc', 'Acc_class',
-                                                      'mIoU', 'fwIoU'):
-                    shown.append(f'{k} {100 * v:.2f} %')
-                elif canon in SEGMENT_STAGES or canon == 'classify':
-                    shown.append(f'{k} {v:.2f} %')
-                else:
-                    shown.append(f'{k} {v:.3g}')
+            shown = [format_metric(canon, k, v) for k, v in metrics.items()
+                     if is_metric(k, v) and k not in _NOT_METRICS]
             if isinstance(metrics.get('method'), str):  # expand: irn, par
                 name = f'{name} ({metrics["method"]})'
+            secs = entry.get('seconds')
             rows.append(f'<tr><td>{html.escape(name)}</td><td>'
-                        f'{html.escape(str(entry.get("status")))}</td><td>'
+                        f'{html.escape(str(entry.get("status")))}</td>'
+                        f'<td class="n">'
+                        f'{"–" if secs is None else f"{secs:.0f} s"}</td><td>'
                         f'{html.escape(", ".join(shown)) or "–"}</td></tr>')
         if not rows:
             return ''
         return ('<h2>Stages</h2><table><tr><th>stage</th><th>status</th>'
-                '<th>metrics</th></tr>' + ''.join(rows) + '</table>')
+                '<th>time</th><th>metrics (label stages on the split with '
+                'ground truth, segmenters on val)</th></tr>'
+                + ''.join(rows) + '</table>')
+
+    @staticmethod
+    def _info_html(info):
+        """Where the run came from: config, seed, command, commit, machine,
+        date."""
+        e = html.escape
+        items = []
+        for key, label in (('config', 'config'), ('seed', 'seed'),
+                           ('commit', 'commit'), ('machine', 'machine'),
+                           ('date', 'date'), ('command', 'command')):
+            v = info.get(key)
+            if v in (None, '', {}):
+                v = 'not recorded' if key in ('commit', 'seed') else None
+            if v is None:
+                continue
+            if isinstance(v, dict):
+                v = ', '.join(f'{k} {x}' for k, x in v.items())
+            items.append(f'{label} <code>{e(str(v))}</code>')
+        if info.get('threads'):
+            items.append(f'OMP_NUM_THREADS <code>{e(str(info["threads"]))}'
+                         '</code>')
+        return '<p class="info">' + ' · '.join(items) + '</p>' \
+            if items else ''
+
 
     def _legend_html(self):
         items = []
@@ -509,33 +558,52 @@ class ReportWriter:
         r, g, b = VOC_PALETTE[255]
         items.append(f'<span><i class="sw" style="background:rgb({r},{g},'
                      f'{b})"></i>ignore (255)</span>')
+        split = self.info.get('pred_split') or 'train'
         return ('<p class="legend">' + ''.join(items) + '</p><p class="na">'
-                'CAM: the class\'s CAM over the image, blue = low, red = '
-                'high. Saliency: white = salient. o: IoU of the CAM region '
-                'and the saliency mask; n_c: class salience; α*: the weight '
-                'of the saliency (α = 1 / 0 for the hard rule\'s replace / '
-                'keep).</p>')
+                'CAM: the class\'s CAM over the image, normalised to [0, 1] '
+                '(colour bar under its header). Saliency: white = salient. '
+                'o: IoU of the CAM region and the saliency mask; n_c: class '
+                'salience; α*: the weight of the saliency (α = 1 / 0 for '
+                'the hard rule\'s replace / keep). The segmenter columns '
+                f'are its predictions on these {html.escape(split)} images: '
+                'the pseudo-labels come from this split, so the segmenters '
+                'were trained on these images (with pseudo-labels, not the '
+                'ground truth); their val mIoU is in the table above.</p>')
 
     def _samples_html(self, samples):
         e = html.escape
         ncol = len(COLUMNS)
+        split = self.info.get('pred_split') or 'train'
+        heads = []
+        for key, h in COLUMNS:
+            if key.startswith('pred'):
+                h = f'{h} ({split} image)'
+            if key == 'cam':
+                h = e(h) + ('<i class="cbar"></i><span class="cbar-l">'
+                            '<span>0</span><span>0.5</span><span>1</span>'
+                            '</span>')
+            else:
+                h = e(h)
+            heads.append(f'<th>{h}</th>')
         parts = ['<h2>Samples</h2>', self._legend_html(),
-                 '<table class="grid"><tr>' + ''.join(
-                     f'<th>{e(h)}</th>' for _, h in COLUMNS) + '</tr>']
+                 '<table class="grid"><tr>' + ''.join(heads) + '</tr>']
         for s in samples:
             parts.append(f'<tr><td class="cap" colspan="{ncol}"><b>'
                          f'{e(s["id"])}</b> — {e(s["caption"])}</td></tr>')
             cells = []
             for key, header in COLUMNS:
                 name = s['tiles'].get(key)
-                cells.append(f'<td><img src="{name}" alt="{e(header)}"></td>'
+                t = self.tile_size
+                cells.append(f'<td><img src="{name}" alt="{e(header)}" '
+                             f'width="{t}" height="{t}"></td>'
                              if name else '<td class="na">not available</td>')
             parts.append('<tr class="sample">' + ''.join(cells) + '</tr>')
         parts.append('</table>')
         return '\n'.join(parts)
 
 
-def write_report(work_dir, paths, class_names, manifest=None, num_samples=8):
+def write_report(work_dir, paths, class_names, manifest=None, num_samples=8,
+                 info=None):
     """Write ``<work_dir>/report``; see :class:`ReportWriter`."""
     return ReportWriter(work_dir, paths, class_names,
-                        num_samples=num_samples).write(manifest)
+                        num_samples=num_samples, info=info).write(manifest)

@@ -1,7 +1,10 @@
-"""The pipeline report on a tiny fake work dir: headline in percent, charts,
-one captioned row per sample, the colour legend, timings and paths only in
-report.json."""
+"""The pipeline report on a tiny fake work dir: where it came from,
+headline in percent, readable metric names with one precision, charts with
+a sentence each, one captioned row of equal tiles per sample, the colour
+legend and the CAM colour bar, timings and paths only in report.json."""
+import html
 import json
+import re
 
 import cv2
 import numpy as np
@@ -114,7 +117,10 @@ def _is_png(path, min_side=50):
 def test_report_headline_charts_grid_and_json(fake):
     work, paths = fake
     index = write_report(str(work), paths, NAMES, manifest=_manifest(),
-                         num_samples=8)
+                         num_samples=8, info=dict(
+                             config='configs/pipelines/x.py',
+                             seed=dict(data=3, training=3),
+                             pred_split='train'))
     rep = work / 'report'
     assert index == str(rep / 'index.html')
     page = open(index).read()
@@ -127,9 +133,25 @@ def test_report_headline_charts_grid_and_json(fake):
                                change_points=3.3),
         segmenter_mIoU=dict(without_selector=28.56, with_selector=30.12,
                             change_points=1.56))
-    for text in ('30.00 %', '33.30 %', '+3.30 points', '28.56 %',
-                 '30.12 %', '+1.56 points'):
+    for text in ('30.0 %', '33.3 %', '+3.3 points', '28.6 %',
+                 '30.1 %', '+1.6 points'):
         assert text in page, text
+    # where it came from: config, seed, commit, machine, date
+    info = data['info']
+    assert info['config'] == 'configs/pipelines/x.py' and info['date']
+    for text in ('config <code>configs/pipelines/x.py</code>',
+                 'seed <code>data 3, training 3</code>',
+                 f'date <code>{info["date"]}</code>',
+                 f'machine <code>{info["machine"]}</code>', 'commit <code>'):
+        assert text in page, text
+    assert page.index('class="info"') < page.index('Did the selector')
+    # metric names as a person reads them, percent with one decimal
+    assert 'multi-label/' not in page and 'aAcc' not in page
+    for text in ('mAP 87.3 %', 'pixel accuracy 77.7 %', 'mIoU 25.4 %',
+                 'best background threshold 0.10', 'MAE 0.036',
+                 'pixel accuracy 80.1 %', '123 s'):
+        assert text in page, text
+    assert not re.search(r'\d\.\d\d %', page)
     assert page.index('Did the selector help?') < page.index('<h2>Stages')
 
     # one entry per stage with its metrics; mIoU for the label/segmenter ones
@@ -161,6 +183,22 @@ def test_report_headline_charts_grid_and_json(fake):
     assert charts['blend_sweep']['weights'] == [0.0, 0.5, 1.0]
     assert charts['blend_sweep']['mIoU'] == [0.29, 0.33, 0.35]
     assert charts['cam_threshold_sweep']['best_threshold'] == 0.10
+    # a sentence under each chart, from its numbers
+    notes = {k: c['note'] for k, c in charts.items()}
+    assert notes['per_class_iou'].startswith(
+        'The selector raised the IoU of 2 of 2 classes and lowered it for 0')
+    assert notes['alpha_sweep'].startswith(
+        'Best fixed threshold α = 0.5: 36.0 %; the expanded labels (α = 1): '
+        '29.0 %; α* rule 34.5 %, hard rule 33.3 %. A fixed threshold beats '
+        'both rules here, by 1.5 points over the α* rule.')
+    assert notes['blend_sweep'] == ('Best blend weight w = 1: 35.0 %; w = 0 '
+                                    '(the expanded labels): 29.0 %.')
+    assert notes['cam_threshold_sweep'] == (
+        'Best background threshold 0.10: CAM mIoU 25.4 %; swept 0.05 to '
+        '0.15. The best value lies inside the sweep.')
+    assert page.count('<p class="note">') == 4
+    for note in notes.values():
+        assert html.escape(note) in page
 
     # the grid: images with predictions only (not e), changed ones first,
     # one captioned row per sample, every column a tile
@@ -171,17 +209,27 @@ def test_report_headline_charts_grid_and_json(fake):
     assert page.count('class="cap"') == 4
     for s in data['samples']:
         assert list(s['tiles']) == [k for k, _ in COLUMNS]
-        for name in s['images']:
+        for name in s['images']:  # equal square tiles
             tile = cv2.imread(str(rep / name))
-            assert max(tile.shape[:2]) == 128
+            assert tile.shape[:2] == (128, 128)
+        assert page.count('width="128" height="128"') == \
+            sum(len(s['images']) for s in data['samples'])
     cap = {s['id']: s['caption'] for s in data['samples']}
     assert cap['a'] == 'ball: o = 0.62, n_c = 0.81, α* = 0.72 → fused'
     assert cap['c'] == 'box: o = 0.70, n_c = 0.50, α* = 1.00 → replaced'
     assert cap['d'] == 'multi-class: not single-class, untouched'
     for text in cap.values():
         assert text in page
-    for _, header in COLUMNS:
-        assert f'<th>{header}</th>' in page
+    for key, header in COLUMNS:
+        assert f'<th>{header}' in page
+        if key.startswith('pred'):  # the segmenter tiles say their split
+            assert f'<th>{header} (train image)</th>' in page
+    # the CAM column's colour bar, 0 to 1
+    cam_head = page[page.index('<th>CAM of the class'):]
+    cam_head = cam_head[:cam_head.index('</th>')]
+    assert '<i class="cbar"></i>' in cam_head and '<span>1</span>' in \
+        cam_head
+    assert 'predictions on these train images' in page
     # the colour legend: every class and the ignore value, palette colours
     legend = page[page.index('class="legend"'):]
     legend = legend[:legend.index('</p>')]
