@@ -20,6 +20,7 @@ from mmengine.config import Config, DictAction
 
 from mmwsss.datasets.voc_layout import resolve_class_names
 from mmwsss.pipeline import PipelineRunner, ReportWriter, Stage
+from mmwsss.pipeline.run_info import pipeline_seed
 from mmwsss.pipeline.wsss_stages import build_wsss_stages
 
 TOY_TOOL = osp.join(osp.dirname(osp.abspath(__file__)), 'make_toy_data.py')
@@ -84,7 +85,12 @@ def main(argv=None):
     report = ReportWriter.for_work_dir(
         wd, osp.join(voc, 'JPEGImages'), osp.join(voc, 'SegmentationClassAug'),
         resolve_class_names(classes, data_root=voc),
-        num_samples=cfg.get('report', {}).get('num_samples', 8)).write(
+        num_samples=cfg.get('report', {}).get('num_samples', 8),
+        info=dict(config=args.config, seed=pipeline_seed(cfg),
+                  command=' '.join(['python', 'tools/run_pipeline.py',
+                                    *(sys.argv[1:] if argv is None
+                                      else argv)]),
+                  pred_split=cfg.data.get('eval_split', 'train'))).write(
             manifest)
     print(f'Pipeline finished in {time.time() - t0:.0f} s. Report: '
           f'{osp.abspath(report)}')

@@ -60,3 +60,34 @@ def run_info(repo=REPO):
                 cpu_model=model, cpus=cpus,
                 threads=os.environ.get('OMP_NUM_THREADS'),
                 commit=git_commit(repo), python=platform.python_version())
+
+
+def _option(options, dotted):
+    """``options[dotted]`` from flat (``'a.b': v``) or nested dicts."""
+    options = options or {}
+    if dotted in options:
+        return options[dotted]
+    node = options
+    for part in dotted.split('.'):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def pipeline_seed(cfg):
+    """The seeds of a pipeline config, as the report shows them:
+    ``{'toy data': s, 'classify': s, ...}`` (the toy data's seed, and each
+    trained stage's ``randomness.seed`` where its ``cfg_options`` set one;
+    ``'config'`` where the stage's own config decides)."""
+    out = {}
+    toy = (cfg.get('data') or {}).get('toy')
+    if toy and toy.get('seed') is not None:
+        out['toy data'] = toy['seed']
+    for stage in ('classify', 'saliency', 'segment'):
+        section = cfg.get(stage)
+        if not section:
+            continue
+        seed = _option(section.get('cfg_options'), 'randomness.seed')
+        out[stage] = 'config' if seed is None else seed
+    return out

@@ -22,6 +22,7 @@ class LabelEvalSettings(StageSettings):
     pred_dir: Optional[str] = None
     cam_dir: Optional[str] = None
     thresholds: Sequence[float] = DEFAULT_BG_THRESHOLDS
+    extend: bool = True           # a best threshold on the edge extends it
     out_json: Optional[str] = None
     gt_dir: str = 'SegmentationClassAug'
     classes: Optional[str] = None
@@ -50,7 +51,8 @@ def run_eval(settings):
     if s.cam_dir:
         return evaluate_cams(s.cam_dir, s.data_root, s.split, s.thresholds,
                              s.gt_dir, s.classes, s.num_classes,
-                             s.pred_ignore, s.out_json, s.nproc)
+                             s.pred_ignore, s.out_json, s.nproc,
+                             extend=s.extend)
     return evaluate_labels(s.pred_dir, s.data_root, s.split, s.gt_dir,
                            s.classes, s.num_classes, s.pred_ignore,
                            s.out_json, s.nproc, s.pred_suffix)

@@ -319,3 +319,41 @@ def test_eval_cam_tool_sweep(tiny_root, tmp_path, capsys):
         in printed
     assert 'predicted 255 -> background' in printed
     assert data['split'].endswith('train.txt')  # the default split
+
+
+def test_edge_extension_of_the_threshold_grid():
+    from mmwsss.cam.cam_to_label import DEFAULT_BG_THRESHOLDS as D
+    from mmwsss.evaluation.functional.label_eval import edge_extension
+    # the default grid 0.05..0.60: below 0.05 the next step would be 0, so
+    # a finer grid; above 0.60 three more steps; inside nothing
+    assert edge_extension(D, 0) == [0.01, 0.02, 0.03, 0.04]
+    assert edge_extension(D, len(D) - 1) == [0.65, 0.7, 0.75]
+    assert edge_extension(D, 3) == []
+    assert edge_extension([0.3, 0.4, 0.5], 0) == [0.1, 0.2]  # not 0.0
+    assert edge_extension([0.8, 0.9], 1) == []          # 1.0 is the end
+    assert edge_extension([0.7, 0.8], 1) == [0.9]
+    assert edge_extension([0.01, 0.02], 0) == [0.006, 0.008]  # >= 0.005
+
+
+def test_eval_cam_extends_a_grid_whose_best_is_on_its_edge(tiny_root):
+    root = tiny_root[0]
+    kw = dict(cam_dir=str(root / 'cams'), data_root=str(root),
+              log=lambda *_: None)
+    full = _eval_cams(thresholds=[0.2, 0.3, 0.4, 0.5, 0.6, 0.7],
+                      extend=False, **kw)
+    best = full['best_threshold']
+    assert 0.2 < best < 0.6   # an interior peak (see the sweep test)
+    # a grid that starts above the peak: its best is on its lower edge;
+    # extended by 0.1 steps until the peak is inside
+    edge = _eval_cams(thresholds=[0.6, 0.7], extend=False, **kw)
+    assert edge['best_threshold'] == 0.6 and edge['grid_extended'] == []
+    ext = _eval_cams(thresholds=[0.6, 0.7], **kw)
+    assert ext['best_threshold'] == pytest.approx(best)
+    assert ext['grid_extended'][0] < best < 0.6
+    assert [s['threshold'] for s in ext['sweep']] == \
+        sorted(ext['grid_extended'] + [0.6, 0.7])
+    by_t = {round(s['threshold'], 4): s['mIoU'] for s in full['sweep']}
+    for s in ext['sweep']:   # the same scores as a plain sweep
+        if round(s['threshold'], 4) in by_t:
+            assert s['mIoU'] == pytest.approx(by_t[round(s['threshold'], 4)])
+    assert ext['mIoU'] == pytest.approx(full['mIoU'])

@@ -107,29 +107,82 @@ class _CamConfusions:
             for t in self.thresholds])
 
 
+def edge_extension(thresholds, best, low=0.0, high=1.0, finest=0.005):
+    """New thresholds beyond the edge of a sweep whose best value sits on
+    it; ``[]`` when ``best`` is inside.
+
+    At the lower edge: three more steps of the grid's spacing below it
+    while they stay above ``low``; where the first would reach ``low``, a
+    finer grid between ``low`` and the edge (0.2, 0.4, 0.6, 0.8 of the edge
+    value, those above ``finest``). At the upper edge: three more steps
+    while they stay below ``high``. Rounded to 4 decimals; values already in
+    the sweep are left out.
+
+    Args:
+        thresholds (sequence[float]): the sweep, ascending.
+        best (int): index of the best threshold.
+    """
+    ts = sorted(float(t) for t in thresholds)
+    if len(ts) < 2 or 0 < best < len(ts) - 1:
+        return []
+    if best == 0:
+        step = ts[1] - ts[0]
+        new = [ts[0] - step * k for k in (1, 2, 3)]
+        new = [t for t in new if t > low + 1e-9]
+        if not new:
+            new = [ts[0] * f for f in (0.2, 0.4, 0.6, 0.8)]
+            new = [t for t in new if t > max(low, finest) - 1e-12]
+    else:
+        step = ts[-1] - ts[-2]
+        new = [ts[-1] + step * k for k in (1, 2, 3)]
+        new = [t for t in new if t < high - 1e-9]
+    have = {round(t, 4) for t in ts}
+    return sorted({round(t, 4) for t in new} - have)
+
+
 def evaluate_cams(cam_dir, data_root, split='train',
                   thresholds=DEFAULT_BG_THRESHOLDS,
                   gt_dir='SegmentationClassAug', classes=None,
                   num_classes=None, pred_ignore='background', out_json=None,
-                  nproc=1, log=print):
+                  nproc=1, log=print, extend=True, max_extensions=4):
     """Scores of the CAMs of a split at every background threshold; the
-    top level holds the best threshold's scores and ``best_threshold``."""
+    top level holds the best threshold's scores and ``best_threshold``.
+
+    With ``extend`` a best threshold on the edge of the grid extends it
+    (:func:`edge_extension`, evaluated over the split again) until the best
+    lies inside, the grid cannot grow, or after ``max_extensions`` rounds;
+    the thresholds added are listed in ``grid_extended``."""
     split_file, ids, gt_dir, names = _setup(data_root, split, gt_dir,
                                             classes, num_classes)
     if not osp.isdir(cam_dir):
         raise FileNotFoundError(f'CAM folder not found: {cam_dir}')
     require_files(cam_dir, ids, '.npz', 'CAM', split_file)
-    thresholds = [float(t) for t in thresholds]
-    cms = sum_over_images(
-        _CamConfusions(gt_dir, cam_dir, len(names), pred_ignore, thresholds),
-        ids, nproc, desc='eval CAM')
-    sweep = [dict(threshold=t, **scores_to_json(scores_from_confusion(cm),
-                                                names))
-             for t, cm in zip(thresholds, cms)]
-    miou = np.array([s['mIoU'] if s['mIoU'] is not None else -1.0
-                     for s in sweep])
-    best = int(np.argmax(miou))
-    best_scores = scores_from_confusion(cms[best])
+    todo = sorted({float(t) for t in thresholds})
+    cm_of, added = {}, []
+
+    def best_index():
+        ts = sorted(cm_of)
+        miou = [scores_from_confusion(cm_of[t])['mIoU'] for t in ts]
+        miou = np.array([-1.0 if m is None or np.isnan(m) else m
+                         for m in miou])
+        return ts, int(np.argmax(miou))
+
+    for round_ in range(max_extensions + 1):
+        cms = sum_over_images(
+            _CamConfusions(gt_dir, cam_dir, len(names), pred_ignore, todo),
+            ids, nproc, desc='eval CAM')
+        cm_of.update(zip(todo, cms))
+        ts, best = best_index()
+        todo = edge_extension(ts, best) if extend else []
+        if not todo or round_ == max_extensions:
+            break
+        log(f'best threshold {ts[best]:.2f} is on the edge of the sweep: '
+            f'adding {", ".join(f"{t:g}" for t in todo)}')
+        added += todo
+    thresholds = ts
+    sweep = [dict(threshold=t, **scores_to_json(
+        scores_from_confusion(cm_of[t]), names)) for t in thresholds]
+    best_scores = scores_from_confusion(cm_of[thresholds[best]])
     lines = ['| bg threshold | mIoU (%) |', '| --- | --- |']
     for s in sweep:
         mark = ' (best)' if s is sweep[best] else ''
@@ -147,7 +200,8 @@ def evaluate_cams(cam_dir, data_root, split='train',
                 **scores_to_json(best_scores, names),
                 sweep=[{k: s[k] for k in ('threshold', 'mIoU', 'Acc',
                                           'Acc_class', 'fwIoU')}
-                       for s in sweep])
+                       for s in sweep],
+                grid_extended=sorted(added))
     write_json(out_json, data)
     return data
 
