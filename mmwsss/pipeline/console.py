@@ -3,8 +3,9 @@ readable line per finished stage (:func:`metric_names.summary`).
 
 The ETA is the time the remaining stages took in an earlier run of the same
 work dir (their ``seconds`` in the manifest) where there is one, else the
-mean time of the stages finished in this run; with stages side by side
-(``jobs > 1``) it is divided by ``jobs``. It is an estimate and says so.
+mean time of the stages finished in this run (two at least); with stages
+side by side (``jobs > 1``) it is divided by ``jobs``. It is an estimate
+and says so.
 """
 import threading
 import time
@@ -51,7 +52,8 @@ class Progress:
         if not left:
             return 0.0
         ran = [s for n, s in self.done.items() if n not in self.skipped]
-        mean = sum(ran) / len(ran) if ran else None
+        # one finished stage (often the quick data stage) says too little
+        mean = sum(ran) / len(ran) if len(ran) >= 2 else None
         total = 0.0
         for n in left:
             if n in self.previous:

@@ -32,7 +32,7 @@ from mmwsss.utils.io import (VOC_PALETTE, atomic_write, load_cam_npz,
 from . import report_charts
 from .chart_notes import (alpha_sweep_note, blend_sweep_note,
                           cam_sweep_note, per_class_note)
-from .metric_names import format_metric, is_metric
+from .metric_names import HEADLINE, format_metric, is_metric
 from .run_info import run_info
 
 #: the keys of the ``paths`` dict, and what each one is
@@ -418,7 +418,7 @@ class ReportWriter:
             'body{font-family:sans-serif;margin:2em;max-width:1400px}',
             'table{border-collapse:collapse;margin:0.5em 0 1.5em}',
             'td,th{border:1px solid #ccc;padding:4px 8px}',
-            'td.n{text-align:right}',
+            'td.n{text-align:right;white-space:nowrap}',
             '.good{color:#070;font-weight:bold}',
             '.bad{color:#a00;font-weight:bold}',
             '.headline{font-size:1.3em}',
@@ -492,7 +492,7 @@ class ReportWriter:
                 continue
             h = headline[key]
             d = h['change_points']
-            cls = 'good' if d > 0 else 'bad'
+            cls = 'good' if d > 0 else 'bad' if d < 0 else 'same'
             rows.append(f'<tr><td>{labels[key]}</td><td class="n">'
                         f'{h["without_selector"]:.1f} %</td>'
                         f'<td class="n {cls}">{h["with_selector"]:.1f} %</td>'
@@ -508,8 +508,10 @@ class ReportWriter:
         for name, entry in stages.items():
             metrics = entry.get('metrics') or {}
             canon = canonical_stage(name)
-            shown = [format_metric(canon, k, v) for k, v in metrics.items()
-                     if is_metric(k, v) and k not in _NOT_METRICS]
+            first = [k for k in HEADLINE.get(canon, ()) if k in metrics]
+            keys = first + [k for k in metrics if k not in first]
+            shown = [format_metric(canon, k, metrics[k]) for k in keys
+                     if is_metric(k, metrics[k]) and k not in _NOT_METRICS]
             if isinstance(metrics.get('method'), str):  # expand: irn, par
                 name = f'{name} ({metrics["method"]})'
             secs = entry.get('seconds')

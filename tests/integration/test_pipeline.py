@@ -5,6 +5,7 @@ the manifest records metrics, the report is written, a second run skips
 every stage, and a run killed in the middle of a training stage, then
 started again, ends with the same metrics as the uninterrupted one."""
 import json
+import re
 import os
 import os.path as osp
 import signal
@@ -52,7 +53,11 @@ def test_toy_pipeline_end_to_end(finished_run):
     assert all(s['status'] == 'done' for s in manifest.values())
     m = {k: v['metrics'] for k, v in manifest.items()}
     assert 'multi-label/mAP' in m['classify']
-    assert 0.05 <= m['cam']['best_threshold'] <= 0.6
+    # the best CAM threshold of the sweep (extended beyond 0.05..0.60 when
+    # the best sat on its edge)
+    sweep = [x['threshold'] for x in m['cam']['sweep']]
+    assert 0 < m['cam']['best_threshold'] < 1
+    assert m['cam']['best_threshold'] in sweep
     for stage in ('expand', 'select'):
         for key in ('Acc', 'Acc_class', 'mIoU', 'fwIoU'):
             assert 0.0 <= m[stage][key] <= 1.0, (stage, key)
@@ -117,7 +122,7 @@ def test_killed_run_resumes_to_the_same_metrics(finished_run, tmp_path):
         stages['segment_select']['status'] != 'done'
 
     proc = run_tool(*args, timeout=1800)
-    assert '[saliency] resuming an interrupted run' in proc.stdout
+    assert re.search(r'\[\d/8 saliency\] resuming \(elapsed', proc.stdout)
     log = open(work / 'logs' / 'saliency.log').read()
     assert 'Auto resumed from the latest checkpoint' in log
     got, want = _metrics(work), _metrics(ref_work)

@@ -46,20 +46,22 @@ def test_progress_lines_elapsed_and_eta():
     now.t += 90
     line = p.finished('classify', 90, {'multi-label/mAP': 97.64,
                                        'multi-label/f1-score': 1.0})
-    # ETA: cam as long as the mean finished stage (90 s), expand its 30 s
-    # from the earlier run
+    # one stage run: too little to estimate cam (no earlier time)
     assert line == ('[2/4 classify] done in 1:30: mAP 97.6 % | 2/4 stages '
-                    'done, elapsed 1:30, ETA ~2:00')
+                    'done, elapsed 1:30, ETA unknown')
     now.t += 60
-    p.finished('cam', 60, dict(mIoU=0.5))
+    line = p.finished('cam', 60, dict(mIoU=0.5))
+    # expand: its 30 s from the earlier run
+    assert line.endswith('3/4 stages done, elapsed 2:30, ETA ~0:30')
     now.t += 3600
     line = p.finished('expand', 3600, dict(mIoU=0.5))
     assert line.endswith('4/4 stages done, elapsed 1:02:30')
     assert clock(59.6) == '1:00' and clock(3725) == '1:02:05'
     # two jobs: half the time left
-    q = Progress(['a', 'b', 'c'], jobs=2, now=Clock())
+    q = Progress(['a', 'b', 'c', 'd'], jobs=2, now=Clock())
     q.finished('a', 100)
-    assert q.eta() == 100.0
+    q.finished('b', 300)
+    assert q.eta() == 200.0  # 2 stages x 200 s mean / 2 jobs
 
 
 def test_runner_prints_one_readable_line_per_stage(tmp_path):
@@ -75,7 +77,7 @@ def test_runner_prints_one_readable_line_per_stage(tmp_path):
     done = [s for s in lines if ' done in ' in s]
     assert len(done) == 2
     assert re.fullmatch(r'\[1/2 a\] done in 0:0\d: mIoU 0\.25, mAP 50 \| '
-                        r'1/2 stages done, elapsed 0:0\d, ETA ~0:0\d',
+                        r'1/2 stages done, elapsed 0:0\d, ETA unknown',
                         done[0]), done[0]
     assert done[1].startswith('[2/2 b] done in ') and \
         done[1].endswith('2/2 stages done, elapsed ' + done[1][-4:])

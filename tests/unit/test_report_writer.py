@@ -152,6 +152,9 @@ def test_report_headline_charts_grid_and_json(fake):
                  'pixel accuracy 80.1 %', '123 s'):
         assert text in page, text
     assert not re.search(r'\d\.\d\d %', page)
+    # each stage's headline metrics first
+    assert '<td>mIoU 25.4 %, best background threshold 0.10</td>' in page
+    assert '<td>mAP 87.3 %</td>' in page
     assert page.index('Did the selector help?') < page.index('<h2>Stages')
 
     # one entry per stage with its metrics; mIoU for the label/segmenter ones
