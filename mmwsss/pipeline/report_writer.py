@@ -505,7 +505,11 @@ class ReportWriter:
     @staticmethod
     def _stages_html(stages):
         rows = []
-        for name, entry in stages.items():
+        order = ('data', 'classify', 'cam', 'expand', 'saliency', 'select',
+                 'segment_expand', 'segment_select')
+        rank = {n: i for i, n in enumerate(order)}
+        for name, entry in sorted(stages.items(), key=lambda kv: rank.get(
+                canonical_stage(kv[0]), len(order))):
             metrics = entry.get('metrics') or {}
             canon = canonical_stage(name)
             first = [k for k in HEADLINE.get(canon, ()) if k in metrics]

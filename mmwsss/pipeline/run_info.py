@@ -75,11 +75,23 @@ def _option(options, dotted):
     return node
 
 
+def _config_seed(path):
+    """``randomness.seed`` of an mm config file, or None."""
+    if not osp.isfile(path) and osp.isfile(osp.join(REPO, path)):
+        path = osp.join(REPO, path)  # relative to the repository
+    try:
+        from mmengine.config import Config
+        return (Config.fromfile(path, import_custom_modules=False).get(
+            'randomness') or {}).get('seed')
+    except Exception:  # a config that does not load: the stage will say so
+        return None
+
+
 def pipeline_seed(cfg):
     """The seeds of a pipeline config, as the report shows them:
     ``{'toy data': s, 'classify': s, ...}`` (the toy data's seed, and each
-    trained stage's ``randomness.seed`` where its ``cfg_options`` set one;
-    ``'config'`` where the stage's own config decides)."""
+    trained stage's ``randomness.seed``: from its ``cfg_options``, else
+    from its config file, else ``'not set'``)."""
     out = {}
     toy = (cfg.get('data') or {}).get('toy')
     if toy and toy.get('seed') is not None:
@@ -89,5 +101,7 @@ def pipeline_seed(cfg):
         if not section:
             continue
         seed = _option(section.get('cfg_options'), 'randomness.seed')
-        out[stage] = 'config' if seed is None else seed
+        if seed is None and section.get('config'):
+            seed = _config_seed(section['config'])
+        out[stage] = 'not set' if seed is None else seed
     return out

@@ -82,6 +82,10 @@ def test_toy_pipeline_end_to_end(finished_run):
             assert osp.isfile(work / 'report' / name), name
     html = open(work / 'report' / 'index.html').read()
     assert 'Selector decisions' in html and '<img' in html
+    # where it came from: the config, the seeds, commit, machine, date
+    info = report['info']
+    assert info['config'] == TINY and info['seed']['toy data'] == 0
+    assert info['date'] and info['machine'] and 'commit <code>' in html
 
     # every step ran as its stage module, from its settings file
     log = open(work / 'logs' / 'cam.log').read()

@@ -301,3 +301,21 @@ def test_charts_validate_their_inputs(tmp_path):
     report_charts.threshold_sweep_chart(path, [0.1, 0.2], [0.3, 0.4],
                                         best=0.2)
     _is_png(path)
+
+
+def test_pipeline_seed_from_options_then_config_files():
+    from mmengine.config import Config
+
+    from mmwsss.pipeline.run_info import pipeline_seed
+
+    # the toy CAM config sets randomness = dict(seed=0) itself
+    cam_cfg = 'configs/cam/cam_r18-w16-s16_1xb8-60e_toy-160x160.py'
+    cfg = Config(dict(
+        data=dict(toy=dict(seed=4)), classify=dict(config=cam_cfg),
+        saliency=dict(config=cam_cfg, cfg_options={'randomness.seed': 7}),
+        segment=dict(config='no/such.py',
+                     cfg_options=dict(randomness=dict(seed=5)))))
+    assert pipeline_seed(cfg) == {'toy data': 4, 'classify': 0,
+                                  'saliency': 7, 'segment': 5}
+    cfg.segment.cfg_options = None   # a config that does not load
+    assert pipeline_seed(cfg)['segment'] == 'not set'
