@@ -30,7 +30,7 @@
 # `super().__init__(params, lr, weight_decay, nesterov=nesterov)`); the
 # param groups set their weight decay themselves. So the reference trains
 # with momentum 4e-5, and so does this config. Remaining differences (mmseg's
-# depthwise-separable DeepLabV3+ head, norm-layer biases): docs/deviations.md.
+# depthwise-separable DeepLabV3+ head): docs/deviations.md.
 _base_ = [
     'mmseg::_base_/models/deeplabv3plus_r50-d8.py',
     '../_base_/datasets/voc12aug_pseudo.py',
@@ -119,13 +119,20 @@ optim_wrapper = dict(
     optimizer=dict(
         type='SGD', lr=0.007, momentum=4e-5, weight_decay=4e-5,
         nesterov=True),
+    # Puzzle-CAM's four groups (train_segmentation.py:159-165,
+    # abc_modules.py get_parameter_groups): pretrained weights 1x, pretrained
+    # biases (BN's included) 2x without decay, new weights (GroupNorm's
+    # included) 10x, new biases 20x without decay. mmengine gives a
+    # parameter the settings of the longest key found in its name, so the
+    # keys of the head's biases are longer than 'decode_head'.
     paramwise_cfg=dict(
-        bias_lr_mult=2.0,
-        bias_decay_mult=0.0,
         custom_keys={
+            'bias': dict(lr_mult=2.0, decay_mult=0.0),
             'decode_head': dict(lr_mult=10.0),
-            'decode_head.conv_seg.bias': dict(lr_mult=20.0,
-                                              decay_mult=0.0)
+            **{k: dict(lr_mult=20.0, decay_mult=0.0)
+               for k in ('decode_head.conv_seg.bias', 'conv.gn.bias',
+                         'image_pool.1.gn.bias', 'aspp_modules.0.gn.bias',
+                         'bottleneck.gn.bias')}
         }),
     clip_grad=None)
 param_scheduler = [

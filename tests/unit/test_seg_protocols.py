@@ -139,6 +139,15 @@ def test_rsepm_recipe_backbone_head_and_optimizer():
     assert lr_wd(fc_b) == pytest.approx((0.014, 0.0))
     assert lr_wd(head_w) == pytest.approx((0.07, 4e-5))
     assert lr_wd(head_b) == pytest.approx((0.14, 0.0))
+    # every parameter in Puzzle-CAM's group: pretrained (backbone) or new,
+    # weight or not (abc_modules.py get_parameter_groups)
+    for name in params:
+        lr = 0.007 * (1 if name.startswith('backbone.') else 10)
+        if name.endswith('weight'):
+            assert lr_wd(name) == pytest.approx((lr, 4e-5)), name
+        else:
+            assert lr_wd(name) == pytest.approx((2 * lr, 0.0)), name
+    assert lr_wd('backbone.stem.1.bias') == pytest.approx((0.014, 0.0))
     # the training pipeline on a real photograph: a 512 crop
     from mmengine.dataset import Compose
     root = osp.join(SHARED_DATA, 'voc_real_mini', 'VOC2012')
