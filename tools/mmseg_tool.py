@@ -6,7 +6,9 @@
 
 NAME is a script of the installed package's tools folder (mmseg ships them
 in ``mmseg/.mim/tools``): ``print_config``, ``confusion_matrix``,
-``browse_dataset``, ``analyze_logs``, ``get_flops``, ... Before it runs,
+``browse_dataset``, ``analyze_logs``, ``get_flops``, ...; for mmpretrain
+also ``mmpretrain:vis_cam`` (its pytorch-grad-cam wrapper, which needs
+that package). Before it runs,
 ``mmwsss.mm_components`` is imported: it registers mmwsss's components and
 applies the compatibility fixes (``mmwsss/utils/compat.py``), without which
 e.g. mmseg's ``print_config.py`` stops with ``No module named
@@ -19,8 +21,8 @@ import os.path as osp
 import runpy
 import sys
 
-FOLDERS = ('analysis_tools', 'misc', 'model_converters', 'dataset_converters',
-           '')
+FOLDERS = ('analysis_tools', 'misc', 'visualization', 'model_converters',
+           'dataset_converters', '')
 
 
 def tools_dir(package):

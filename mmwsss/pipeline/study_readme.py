@@ -161,6 +161,8 @@ def readme_block(result, study_dir):
         lines.append(f'**What holds in every seed ({rng}):** '
                      + '; '.join(held) + '.')
     if not_held:
+        if held:
+            lines.append('')
         lines.append(f'**Not in every seed ({rng}), so not claimed:** '
                      + '; '.join(not_held) + '.')
     spreads = [max(r['per_seed'].values()) - min(r['per_seed'].values())

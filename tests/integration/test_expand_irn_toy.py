@@ -152,7 +152,7 @@ def test_irn_expand_stage_through_the_pipeline(toy_root, tmp_path):
     assert report['stages']['expand']['metrics']['method'] == 'irn'
     page = open(work / 'report' / 'index.html').read()
     assert re.search(r'<td>expand \(irn\)</td><td>done</td><td class="n">'
-                     r'[^<]*</td><td>pixel accuracy ', page)
+                     r'[^<]*</td><td>mIoU [\d.]+ %, pixel accuracy ', page)
     assert f'mIoU {100 * manifest["metrics"]["mIoU"]:.1f} %' in page
 
     proc = run_tool(*args, timeout=300)
