@@ -103,7 +103,11 @@ class SelectorInputs:
             mask_dir=self.gt_dir, num_classes=num_classes)
         self.cls_labels_file = self.image_labels.file
         self.num_classes = self.image_labels.num_classes
-        self.class_names = class_names_for(self.num_classes, data_root)
+        try:
+            self.class_names = class_names_for(self.num_classes, data_root)
+        except ValueError as e:   # classes.txt against the label file
+            source = self.cls_labels_file or 'labels from the masks'
+            raise ValueError(f'{source}: {e}') from e
 
     # paths
     def pseudo_path(self, img_id):

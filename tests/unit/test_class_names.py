@@ -151,3 +151,19 @@ def test_mm_datasets_take_a_class_file(tmp_path):
         pipeline=[])
     assert seg.metainfo['classes'] == tuple(FRUIT)
     assert len(seg.metainfo['palette']) == 4
+
+
+def test_selector_refuses_labels_that_disagree_with_the_names(tmp_path):
+    from mmwsss.selector.inputs import SelectorInputs
+    root = tmp_path / 'VOC2012'
+    _tiny_root(root)
+    (tmp_path / 'sal').mkdir()
+    inputs = SelectorInputs(str(root), 'train', str(root /
+                            'SegmentationClassAug'), str(tmp_path / 'sal'))
+    assert inputs.class_names == FRUIT[1:]
+    save_cls_labels(str(root / 'cls_labels.npy'), {'a': np.zeros(20),
+                                                   'b': np.zeros(20)})
+    with pytest.raises(ValueError, match=r'cls_labels.npy: .*classes.txt '
+                       'names 3 classes but the image-level labels have 20'):
+        SelectorInputs(str(root), 'train', str(root / 'SegmentationClassAug'),
+                       str(tmp_path / 'sal'))
