@@ -16,8 +16,9 @@ import argparse
 import sys
 
 from mmwsss.selector import DEFAULT_SALIENT_THR
-from mmwsss.stages.select import (add_cli_args, format_table,
-                                  run_class_salience, settings_from_args)
+from mmwsss.selector.class_salience import format_table
+from mmwsss.stages.select import run_class_salience
+from mmwsss.stages.select_cli import add_cli_args, settings_from_args
 
 
 def parse_args(argv=None):

@@ -18,7 +18,8 @@ import argparse
 import sys
 
 from mmwsss.selector import read_rows, summarize
-from mmwsss.stages.select import add_cli_args, run_select, settings_from_args
+from mmwsss.stages.select import run_select
+from mmwsss.stages.select_cli import add_cli_args, settings_from_args
 from mmwsss.utils.sharding import init_tool_dist
 
 
@@ -32,6 +33,9 @@ def parse_args(argv=None):
                         help='output folder for the fused <id>.png')
     parser.add_argument('--log', default=None,
                         help='per-image CSV (default <out>/selector_log.csv)')
+    parser.add_argument('--overwrite', action='store_true',
+                        help='refuse nothing: recompute a folder fused with '
+                        'other settings or inputs (default: refuse)')
     parser.add_argument('--launcher', default='none',
                         choices=['none', 'pytorch', 'slurm', 'mpi'])
     from mmwsss.utils.cli import add_common_args
@@ -42,7 +46,8 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     settings = settings_from_args(args, norms=args.norms, out=args.out,
-                                  log=args.log)
+                                  log=args.log,
+                                  overwrite=args.overwrite or None)
     init_tool_dist(args.launcher)
     res = run_select(settings, log=lambda m: print(m, file=sys.stderr))
     if res['log'] is None:

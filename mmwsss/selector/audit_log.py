@@ -7,11 +7,19 @@ weight in soft mode; 1 / 0 for replaced / kept in hard and threshold
 mode), ``decision``
 (see :data:`~mmwsss.selector.selector_core.DECISIONS`) and ``changed``
 (pixels whose label changed). Numbers not evaluated are left empty.
+
+While a fusion runs, each rank appends its rows to a journal
+(:func:`journal_path`, :func:`append_row`: one ``write`` per row on an
+``O_APPEND`` descriptor, so the lines of parallel workers do not interleave
+and finished rows survive a kill); :func:`merge_journals` writes the final
+CSV in split order and removes the journals.
 """
 import csv
 import io
 import math
+import os
 from collections import Counter
+from glob import escape, glob
 
 LOG_FIELDS = ('id', 'class', 'class_name', 'iou', 'n_c', 'salient', 'alpha',
               'decision', 'changed')
@@ -91,3 +99,49 @@ def summarize(rows):
     changed = Counter((r.get('class_name') or r.get('class'))
                       for r in rows if label_changed(r))
     return dict(decision=decisions, replaced_by_class=changed)
+
+
+def journal_path(log_path, rank):
+    """The journal of ``rank`` beside the log ``log_path``."""
+    return f'{log_path}.rank{rank}.journal'
+
+
+def find_journals(log_path):
+    """The journals of every rank of ``log_path``, sorted."""
+    return sorted(glob(f'{escape(log_path)}.rank*.journal'))
+
+
+def append_row(journal, fields):
+    """Append one row (a list of fields, :func:`decision_row`) to a journal
+    with a single ``write`` on an ``O_APPEND`` descriptor."""
+    fd = os.open(journal, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, format_row(fields).encode())
+    finally:
+        os.close(fd)
+
+
+def merge_journals(log_path, ids, journals, recompute, keep_log=True):
+    """Write the log ``log_path`` with one row per id of ``ids`` in that
+    order, from the rows of ``journals`` and (``keep_log``) of an existing
+    log; the rows missing from all of them come from ``recompute(id)`` (a
+    list of fields). Removes the journals; returns the number of recomputed
+    rows. The log is replaced atomically."""
+    from mmwsss.utils.io import atomic_write
+    rows = {}
+    sources = ([(log_path, True)] if keep_log and os.path.isfile(log_path)
+               else []) + [(j, False) for j in journals]
+    for path, has_header in sources:
+        for r in read_rows(path, has_header=has_header):
+            rows[r['id']] = [r[k] for k in LOG_FIELDS]
+    missing = [i for i in ids if i not in rows]
+    for img_id in missing:
+        rows[img_id] = recompute(img_id)
+    with atomic_write(log_path) as tmp:
+        with open(tmp, 'w') as f:
+            f.write(header_line())
+            for img_id in ids:
+                f.write(format_row(rows[img_id]))
+    for j in journals:
+        os.remove(j)
+    return len(missing)

@@ -269,6 +269,8 @@ class ShardedJob:
         self.verify = verify
         self.bad = []
         self._manifest = None
+        #: the folder was made with other settings (``overwrite``)
+        self.stale = False
         if out_dir is not None:
             os.makedirs(out_dir, exist_ok=True)
             removed = remove_stale_temps(out_dir)
@@ -281,6 +283,7 @@ class ShardedJob:
                 stale = check_manifest(out_dir, settings, inputs, overwrite,
                                        write=False)
                 self._manifest = (out_dir, settings, inputs, rank == 0)
+                self.stale = stale
                 if stale:
                     self.log(f'{out_dir}: made with other settings; '
                              '--overwrite: recomputing its outputs')

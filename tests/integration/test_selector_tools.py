@@ -19,9 +19,9 @@ from mmwsss.evaluation.functional import (confusion_matrix,
                                           scores_from_confusion)
 from mmwsss.selector import (CHANGING_DECISIONS, class_salience_norms,
                              image_salience_sample, load_norms)
-from mmwsss.stages.select import (add_cli_args, format_table,
-                                  run_class_salience, run_select,
-                                  settings_from_args)
+from mmwsss.selector.class_salience import format_table
+from mmwsss.stages.select import run_class_salience, run_select
+from mmwsss.stages.select_cli import add_cli_args, settings_from_args
 from mmwsss.datasets.voc_layout import TOY_CLASSES, load_cls_labels
 from mmwsss.utils.io import (load_grey_png, load_label_png, read_image_list,
                              save_grey_png)
@@ -30,10 +30,10 @@ SPLIT = 'train_aug'
 NUM = len(TOY_CLASSES)
 
 
-def select_main(argv, salience=False):
+def select_main(argv, salience=False, **extra):
     """What ``tools/run_select.py`` (or, with ``salience``,
     ``tools/class_salience.py``) does with ``argv``, through the package:
-    the flags of :func:`mmwsss.stages.select.add_cli_args` -> settings ->
+    the flags of :func:`mmwsss.stages.select_cli.add_cli_args` -> settings ->
     stage function."""
     parser = argparse.ArgumentParser()
     add_cli_args(parser)
@@ -46,7 +46,8 @@ def select_main(argv, salience=False):
         print(format_table(data, 0.6))
         return data
     return run_select(settings_from_args(args, norms=args.norms,
-                                         out=args.out, log=args.log))
+                                         out=args.out, log=args.log,
+                                         **extra))
 
 
 def read_log(path):
@@ -253,9 +254,22 @@ def test_fuse_resume_log_and_settings_guard(stage, tmp_path):
     assert open(log).read() == first_log
     assert not [p for p in os.listdir(out) if p.endswith('.journal')
                 or p.startswith('.tmp-')]
-    # other settings into the same folder are refused
-    with pytest.raises(SystemExit, match='other settings'):
+    # other settings into the same folder are refused (the manifest of
+    # ShardedJob, a ValueError like every stage's), naming the change
+    with pytest.raises(ValueError, match=r'other settings.*t0: 0\.4 -> 0\.3'):
         select_main(args + ['--t0', 0.3])
+    assert open(log).read() == first_log
+    # ... unless overwrite: every label and the whole log are recomputed
+    other = ['--mode', 'threshold', '--alpha', 0]
+    res = select_main(args + other, overwrite=True)
+    assert res['recomputed'] == 0
+    new_log = read_log(log)
+    assert [r['id'] for r in new_log] == stage['ids']
+    assert new_log != read_log(osp.join(stage['hard'], 'selector_log.csv'))
+    assert [r['decision'] for r in new_log] != [
+        r['decision'] for r in read_log(osp.join(stage['hard'],
+                                                 'selector_log.csv'))]
+    select_main(args + other)                  # the new settings resume
 
 
 def _free_port():
