@@ -21,6 +21,7 @@ import sys
 
 
 def parse_args(argv=None):
+    from mmwsss.stages.expand_methods import EXPAND_METHODS, all_steps
     p = argparse.ArgumentParser(
         description='CAMs -> pseudo-label PNGs (stage expand)')
     p.add_argument('--cam-dir', required=True, help='folder of <id>.npz')
@@ -31,9 +32,9 @@ def parse_args(argv=None):
     p.add_argument('--split', help='list name or file (default train_aug)')
     p.add_argument('--bg-thr', help="background score, or 'best'")
     p.add_argument('--cam-eval', help='CAM evaluation JSON (for best)')
-    p.add_argument('--method', choices=['irn', 'par', 'crf', 'none'],
+    p.add_argument('--method', choices=list(EXPAND_METHODS),
                    help='expansion method (default par)')
-    p.add_argument('--step', choices=['relation', 'walk'],
+    p.add_argument('--step', choices=list(all_steps()),
                    help='method irn: relation labels, or the random walk')
     p.add_argument('--checkpoint', help='method irn, step walk: the '
                    'relation network checkpoint')

@@ -208,14 +208,21 @@ def expand_stage(cfg, wd, d):
     (its backbone from stage classify with ``backbone_from_classify``),
     the random walk."""
     from mmwsss.stages.expand import ExpandSettings
+    from mmwsss.stages.expand_methods import (DEFAULT_METHOD,
+                                              get_expand_method)
     from mmwsss.stages.training import TrainSettings
     e = dict(cfg.get('expand') or {})
+    method_name = e.get('method', DEFAULT_METHOD)
+    try:
+        method = get_expand_method(method_name)
+    except KeyError as err:
+        raise ValueError(f'expand settings: method: {err.args[0]}') from None
     if e.get('config'):
         e['config'] = d.config(e['config'])
     paths = dict(cam_dir=wd.cam, data_root=d.voc, split=d.cam_split,
                  cam_eval=wd.cam_eval)
     outputs, configs = [], []
-    if e.get('method') == 'irn':
+    if method.trains_network:  # irn: relation labels, network, walk
         opts = {'train_dataloader.dataset.data_root': d.voc,
                 'train_dataloader.dataset.data_prefix.seg_map_path':
                 wd.expand_relation}
@@ -246,7 +253,7 @@ def expand_stage(cfg, wd, d):
         deps=['cam'] + (['classify'] if configs else []),
         config_files=configs, inputs=[d.voc],
         metrics=lambda: dict(_read_json(wd.expand_eval),
-                             method=e.get('method', 'par')))
+                             method=method_name))
 
 
 def saliency_stage(cfg, wd, d):

@@ -1,6 +1,8 @@
 """Stage expand: CAMs -> pseudo-label PNGs, grown along the image's edges.
 
-``method`` decides how the seeds grow:
+``method`` decides how the seeds grow (each method is an object of
+:data:`mmwsss.stages.expand_methods.EXPAND_METHODS`, with its settings
+classes):
 
 * ``'irn'``: IRN's learned expansion (:mod:`mmwsss.expand`), in steps run
   by the pipeline: ``step='relation'`` writes relation labels from the CAMs
@@ -43,8 +45,6 @@ import re
 import time
 from typing import Optional, Union
 
-import numpy as np
-
 from mmwsss.cam.cam_to_label import (cam_scores_with_background,
                                      scores_to_label)
 from mmwsss.datasets.voc_layout import read_split, require_files, root_path
@@ -52,19 +52,11 @@ from mmwsss.utils.io import load_cam_npz, read_image, save_label_png
 
 from .entry import Step, run_step_file
 from .evaluate import LabelEvalSettings, run_eval
+from .expand_methods import (DEFAULT_METHOD, EXPAND_METHODS,
+                             get_expand_method)
 from .settings import StageSettings, manifest_settings
 from .training import TrainSettings, run_train
 
-#: expansion methods
-METHODS = ('irn', 'par', 'crf', 'none')
-#: steps of method 'irn' (the relation network is trained in between)
-IRN_STEPS = ('relation', 'walk')
-#: keys of the ``relation`` / ``walk`` settings of method 'irn' (defaults:
-#: IRN's, in :class:`mmwsss.expand.RelationLabelSettings` /
-#: :class:`mmwsss.expand.RandomWalkSettings`)
-RELATION_KEYS = ('fg_thr', 'bg_thr', 'refine', 'par_iters')
-WALK_KEYS = ('radius', 'beta', 'exp_times', 'ref_cells', 'bg_thr',
-             'bg_power', 'flip', 'device')
 #: a threshold relative to the CAM sweep's best one: 'best', 'best+0.3'
 _RELATIVE = re.compile(r'^\s*best\s*(?:([+-])\s*(\d+(?:\.\d*)?|\.\d+))?\s*$')
 
@@ -89,18 +81,6 @@ def relative_threshold(value, best=None):
 
 def is_relative(value):
     return isinstance(value, str)
-#: keys of the ``par`` settings (defaults in
-#: :mod:`mmwsss.cam.pixel_adaptive_refinement`)
-PAR_KEYS = ('num_iter', 'dilations', 'w1', 'w2')
-#: keys of the ``crf`` settings (defaults in :mod:`mmwsss.cam.dense_crf`)
-CRF_KEYS = ('num_iter', 'pos_w', 'pos_xy_std', 'bi_w', 'bi_xy_std',
-            'bi_rgb_std')
-
-
-def par_defaults():
-    from mmwsss.cam import pixel_adaptive_refinement as par
-    return dict(num_iter=par.DEFAULT_NUM_ITER, dilations=par.DEFAULT_DILATIONS,
-                w1=par.DEFAULT_W1, w2=par.DEFAULT_W2)
 
 
 @dataclasses.dataclass
@@ -115,7 +95,7 @@ class ExpandSettings(StageSettings):
     data_root: str = None
     out: str = None
     split: str = 'train_aug'
-    method: str = 'par'
+    method: str = DEFAULT_METHOD
     bg_thr: Union[float, str] = 'best'
     cam_eval: Optional[str] = None   # JSON with best_threshold
     par: dict = dataclasses.field(default_factory=dict)
@@ -132,10 +112,12 @@ class ExpandSettings(StageSettings):
         for key in ('cam_dir', 'data_root', 'out'):
             if not getattr(self, key):
                 raise self.error(key, 'is required')
-        if self.method not in METHODS:
-            raise self.error('method', f'is not one of {METHODS}')
+        if self.method not in EXPAND_METHODS:
+            raise self.error('method', 'is not one of '
+                             f'{tuple(EXPAND_METHODS)}')
+        method = self.expand_method
         if self.bg_thr == 'best':
-            if not self.cam_eval and self.method != 'irn':
+            if not self.cam_eval and method.uses_cam_thr:
                 raise self.error('bg_thr', "needs cam_eval (the JSON of "
                                  "the cam stage's threshold sweep, "
                                  "eval_cam.py --out-json)")
@@ -145,32 +127,19 @@ class ExpandSettings(StageSettings):
             except (TypeError, ValueError):
                 raise self.error('bg_thr', "must be a number or 'best'") \
                     from None
-        unknown = set(self.par) - set(PAR_KEYS)
-        if unknown:
-            raise self.error('par', f'has unknown keys {sorted(unknown)}; '
-                             f'valid: {sorted(PAR_KEYS)}')
-        if self.method == 'par':
-            self.par = dict(par_defaults(), **self.par)
-            self.par['dilations'] = tuple(self.par['dilations'])
-        self._check_keys('crf', self.crf, CRF_KEYS)
-        self._check_keys('relation', self.relation, RELATION_KEYS)
-        self._check_keys('walk', self.walk, WALK_KEYS)
-        if self.method == 'crf':
-            from mmwsss.cam.dense_crf import DEFAULT_CRF
-            self.crf = dict(DEFAULT_CRF, **self.crf)
-        if self.method == 'irn':
-            if not self.config:
-                raise self.error('config', "is required for method='irn' "
-                                 '(the relation network, e.g. configs/irn/'
-                                 'irn_r50_1xb32-3e_voc12aug-512x512.py)')
-            self.relation_settings()
-            self.walk_settings()
-            relative = self._relative_keys()
-            if relative and not self.cam_eval:
-                section, key = relative[0].split('.')
-                raise self.error(section, f'{key} is relative to the CAM '
-                                 "sweep's best threshold and needs cam_eval "
-                                 '(the JSON of tools/eval_cam.py)')
+        # every method's sections hold only its keys; the chosen method
+        # checks (and completes) its own
+        for other in EXPAND_METHODS.values():
+            for key in other.section_names():
+                self._check_keys(key, getattr(self, key),
+                                 other.option_keys(key))
+        method.check(self)
+
+    @property
+    def expand_method(self):
+        """The :class:`~mmwsss.stages.expand_methods.ExpandMethod` of
+        ``method``."""
+        return get_expand_method(self.method)
 
     def _check_keys(self, key, value, valid):
         if not isinstance(value, dict):
@@ -180,7 +149,7 @@ class ExpandSettings(StageSettings):
             raise self.error(key, f'has unknown keys {sorted(unknown)}; '
                              f'valid: {sorted(valid)}')
 
-    def _relative_keys(self):
+    def relative_keys(self):
         """Names of the irn thresholds set relative to the CAM sweep."""
         return [f'{name}.{key}' for name, sec in (('relation', self.relation),
                                                   ('walk', self.walk))
@@ -261,31 +230,13 @@ class ExpandSettings(StageSettings):
         return float(data['best_threshold'])
 
 
-def make_label(keys, cams, bg_thr, image=None, method='none', **par_cfg):
+def make_label(keys, cams, bg_thr, image=None, method='none', **options):
     """Label map (uint8) of one image's CAMs; ``image`` (H x W x 3 RGB) is
-    needed for ``method='par'`` and ``'crf'`` (``par_cfg``: the method's
+    needed by the methods that read it (``options``: the method's
     settings)."""
     scores = cam_scores_with_background(cams, bg_thr)
-    if method == 'crf' and len(keys):
-        from mmwsss.cam.dense_crf import dense_crf_refine
-        if image is None:
-            raise ValueError('CRF refinement needs the image')
-        scores = dense_crf_refine(image.transpose(2, 0, 1), scores,
-                                  **par_cfg)
-    elif method == 'par' and len(keys):
-        import torch
-
-        from mmwsss.cam.pixel_adaptive_refinement import \
-            pixel_adaptive_refine
-        if image is None:
-            raise ValueError('PAR refinement needs the image')
-        img = torch.from_numpy(np.ascontiguousarray(
-            image.transpose(2, 0, 1))).float()
-        with torch.no_grad():
-            scores = pixel_adaptive_refine(img, torch.from_numpy(scores),
-                                           **par_cfg).numpy()
-    elif method not in ('none', 'par', 'crf'):
-        raise ValueError(f'unknown expansion method {method!r}')
+    if len(keys):
+        scores = get_expand_method(method).refine(scores, image, **options)
     return scores_to_label(scores, keys)
 
 
@@ -297,79 +248,40 @@ class ExpandOne:
         self.s = settings
         self.bg_thr = bg_thr
         self.img_dir = root_path(settings.data_root, settings.img_dir)
+        self.method = settings.expand_method
+        self.options = self.method.options(settings)
 
     def __call__(self, img_id):
         s = self.s
         cam_path = osp.join(s.cam_dir, img_id + '.npz')
         keys, cams = load_cam_npz(cam_path)
         image = None
-        if s.method in ('par', 'crf'):
+        if self.method.needs_image:
             img_path = osp.join(self.img_dir, img_id + s.img_suffix)
             image = read_image(img_path)[..., ::-1]
             if image.shape[:2] != cams.shape[1:]:
                 raise ValueError(f'{cam_path}: CAMs of size {cams.shape[1:]}'
                                  f' but the image {img_path} is '
                                  f'{image.shape[:2]}')
-        options = dict(par=s.par, crf=s.crf).get(s.method, {})
         label = make_label(keys, cams, self.bg_thr, image, s.method,
-                           **options)
+                           **self.options)
         save_label_png(osp.join(s.out, img_id + '.png'), label)
 
 
-def run_irn_step(settings, step, checkpoint=None):
-    """One step of method 'irn' over ``settings.split``: ``'relation'``
-    (relation labels into ``out``) or ``'walk'`` (the random walk with the
-    relation network ``checkpoint``, pseudo-labels into ``out``)."""
-    from mmwsss.expand import make_relation_labels, propagate_cams
-    from mmwsss.utils.sharding import barrier, get_dist_info
-    s = settings
-    if step not in IRN_STEPS:
-        raise ValueError(f"method 'irn' runs in steps {IRN_STEPS}; got "
-                         f'step={step!r} (tools/run_expand.py --step)')
-    split_file, ids = read_split(s.data_root, s.split)
-    require_files(s.cam_dir, ids, '.npz', 'CAM', split_file)
-    img_dir = root_path(s.data_root, s.img_dir)
-    workers = s.nproc if s.nproc > 1 else 0
-    if workers:
-        import torch
-        torch.set_num_threads(1)
-    if step == 'relation':
-        res = make_relation_labels(ids, s.cam_dir, img_dir, s.out,
-                                   s.relation_settings(resolve=True),
-                                   workers)
-    else:
-        if not checkpoint:
-            raise ValueError("step 'walk' needs the relation network's "
-                             'checkpoint (--checkpoint)')
-        if not osp.isfile(checkpoint):
-            raise FileNotFoundError(f'relation network checkpoint not '
-                                    f'found: {checkpoint}')
-        walk = s.walk_settings(resolve=True)
-        if not str(walk.device).startswith('cpu'):
-            workers = 0   # one process holds the network on the GPU
-        res = propagate_cams(ids, s.cam_dir, img_dir, s.out, s.config,
-                             checkpoint, walk, workers)
-    barrier()
-    return dict(split=split_file, num_images=len(ids), out=s.out,
-                rank=get_dist_info()[0], method='irn',
-                step=step, bg_thr=None, seconds=res['seconds'])
-
-
 def run_expand(settings, step=None, checkpoint=None):
-    """Write the pseudo-labels of ``settings.split`` (method 'irn': run
-    ``step``, see :func:`run_irn_step`); returns a summary."""
+    """Write the pseudo-labels of ``settings.split`` (a method that runs in
+    steps, irn: run ``step``, see
+    :meth:`mmwsss.stages.expand_methods.IrnMethod.run_step`); returns a
+    summary."""
     from mmwsss.utils.sharding import ShardedJob, barrier
     s = settings
-    if s.method == 'irn':
-        return run_irn_step(s, step, checkpoint)
+    method = s.expand_method
+    if method.steps:
+        return method.run_step(s, step, checkpoint)
     if step is not None:
-        raise ValueError(f'step={step!r} is for method irn; method is '
-                         f'{s.method!r}')
-    if s.method == 'crf':
-        from mmwsss.cam.dense_crf import CRF_EXTRA, dense_crf_available
-        if not dense_crf_available():
-            raise ImportError("expand method 'crf' needs pydensecrf2, which "
-                              f'is not installed: {CRF_EXTRA}')
+        raise ValueError(f'step={step!r} is for a method that runs in steps;'
+                         f' method {s.method!r} does not')
+    method.ensure_available()
     split_file, ids = read_split(s.data_root, s.split)
     require_files(s.cam_dir, ids, '.npz', 'CAM', split_file)
     bg_thr = s.threshold()
@@ -380,7 +292,7 @@ def run_expand(settings, step=None, checkpoint=None):
         settings=dict(manifest_settings(s, 'expand', ('cam_dir', 'cam_eval')),
                       bg_thr=bg_thr))
     start = time.time()
-    if s.nproc > 1 and s.method in ('par', 'crf'):
+    if s.nproc > 1 and method.needs_image:
         import torch
         torch.set_num_threads(1)
     job.run(ExpandOne(s, bg_thr),

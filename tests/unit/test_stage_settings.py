@@ -302,3 +302,57 @@ def test_expand_method_crf_calls_the_dense_crf(tmp_path, monkeypatch):
         np.testing.assert_array_equal(
             load_label_png(str(tmp_path / 'out' / f'{i}.png')),
             scores_to_label(scores[::-1], keys))
+
+
+def test_expand_methods_registry():
+    """expand.method is one table of method objects: the settings, the
+    tool's choices and the per-image labels all read it; a method added
+    there (one call) is accepted everywhere."""
+    import dataclasses
+
+    from mmwsss.expand import RandomWalkSettings, RelationLabelSettings
+    from mmwsss.stages import expand_methods as em
+    from mmwsss.stages.expand import ExpandSettings, make_label
+    assert list(em.EXPAND_METHODS) == ['irn', 'par', 'crf', 'none']
+    irn = em.get_expand_method('irn')
+    # irn's config keys are written out (no torch import): they agree with
+    # its settings classes
+    for section, cls in (('relation', RelationLabelSettings),
+                         ('walk', RandomWalkSettings)):
+        assert set(irn.option_keys(section)) == {
+            f.name for f in dataclasses.fields(cls)} - {'img_suffix'}
+        assert irn.settings_classes()[section] is cls
+    assert em.get_expand_method('par').settings_classes() == dict(
+        par=em.ParSettings)
+    assert irn.steps and irn.trains_network and not irn.uses_cam_thr
+    with pytest.raises(KeyError, match=r"unknown expand method 'x'; valid"):
+        em.get_expand_method('x')
+    with pytest.raises(ValueError, match='taken'):
+        em.register_expand_method(em.NoneMethod())
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        'run_expand_tool', osp.join(REPO, 'tools', 'run_expand.py'))
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+
+    class Flip(em.ExpandMethod):
+        """A stand-in method: the background plane and the CAMs swap."""
+        name = 'flip'
+
+        def refine(self, scores, image=None, **options):
+            return scores[::-1].copy()
+
+    em.register_expand_method(Flip())
+    try:
+        args = tool.parse_args(['--cam-dir', 'c', '--data-root', 'd',
+                                '--out', 'o', '--method', 'flip'])
+        s = ExpandSettings.from_config(dict(method=args.method), bg_thr=0.5,
+                                       cam_dir='c', data_root='d', out='o')
+        assert s.expand_method.name == 'flip'
+        cams = np.array([[[0.2, 0.9]]], np.float32)
+        np.testing.assert_array_equal(
+            make_label(np.array([2]), cams, 0.5, method='none'), [[0, 3]])
+        np.testing.assert_array_equal(
+            make_label(np.array([2]), cams, 0.5, method='flip'), [[3, 0]])
+    finally:
+        del em.EXPAND_METHODS['flip']
