@@ -39,6 +39,7 @@ import numpy as np
 
 from mmwsss.utils.io import atomic_write
 
+from .metric_names import metric_name
 from .run_info import run_info
 
 #: repository root (``tools/run_pipeline.py`` lives there)
@@ -303,7 +304,7 @@ def build_markdown(result, command=None):
             digits = 2 if r['unit'] else 3
             vals = ' | '.join(f'{r["per_seed"][str(s)]:.{digits}f}'
                               for s in seeds)
-            lines.append(f'| {stage} | {key}{unit} | {vals} | '
+            lines.append(f'| {stage} | {metric_name(key)}{unit} | {vals} | '
                          f'{_pm(r["mean"], r["std"], digits)} |')
     return '\n'.join(lines) + '\n'
 
