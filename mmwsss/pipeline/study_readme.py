@@ -46,8 +46,10 @@ CLAIM_WORDS = dict(
 #: code and seed on two CPUs), quoted, not measured by the study
 CROSS_MACHINE = (
     'Absolute numbers also move between CPUs, with the same code and seed: '
-    "seed 0's segmenter on expanded labels read 47.4 on one machine and "
-    '40.0 on another (7.4 points; its classifier mAP 95.5 and 97.6). A '
+    'with an earlier toy pipeline (ResNet-18 classifier trained from '
+    "scratch), seed 0's segmenter on expanded labels read 47.4 on one "
+    'machine and 40.0 on another (7.4 points; its classifier mAP 95.5 and '
+    '97.6). A '
     'demo run elsewhere reproduces the seed-0 column only on the same CPU '
     'model and thread settings; compare differences, not absolute numbers.')
 
