@@ -88,6 +88,11 @@ def build_test_config(config, checkpoint, work_dir=None, out=None,
                                 'checkpoint to test)')
     cfg = load_config(config, work_dir, cfg_options, launcher)
     cfg.load_from = checkpoint
+    # a test needs only the test loader: without the training parts mmseg's
+    # visualization hook (--show-dir) cannot build the train loader
+    for key in ('train_dataloader', 'train_cfg', 'optim_wrapper',
+                'param_scheduler'):
+        cfg[key] = None
     if show_dir:
         vis = cfg.default_hooks.get('visualization')
         if vis is None:

@@ -290,6 +290,25 @@ class ImageLabels:
         return np.flatnonzero(self(img_id) > 0.5)
 
 
+def image_labels_if_any(data_root, cls_labels=None):
+    """:class:`ImageLabels` of ``cls_labels`` (default the root's label
+    file) when that file exists, else None (a root without image-level
+    labels, e.g. a test split)."""
+    path = cls_labels or default_cls_labels(data_root)
+    return ImageLabels(data_root, path) if osp.isfile(path) else None
+
+
+def cam_label_keys(labels, img_id):
+    """``(label_keys, label_file)`` for :func:`mmwsss.utils.io.load_cam_npz`
+    (``(None, None)`` without labels or for an id they do not hold)."""
+    if labels is None:
+        return None, None
+    try:
+        return labels.keys(img_id), labels.file
+    except KeyError:
+        return None, None
+
+
 # --------------------------------------------------------------------------
 # class names
 def _check_names(names, where):

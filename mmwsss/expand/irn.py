@@ -106,11 +106,8 @@ def _record_settings(out_dir, step, settings, **extra):
 
 
 def _read_rgb(path):
-    import cv2
-    bgr = cv2.imread(path, cv2.IMREAD_COLOR)
-    if bgr is None:
-        raise FileNotFoundError(f'cannot read image {path}')
-    return np.ascontiguousarray(bgr[..., ::-1])
+    from mmwsss.utils.io import read_image  # strict, EXIF ignored
+    return np.ascontiguousarray(read_image(path)[..., ::-1])
 
 
 # ----------------------------------------------------------------- step 1

@@ -32,6 +32,7 @@ import json
 import os
 import os.path as osp
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -41,6 +42,33 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from mmwsss.utils.io import atomic_write
 
 from .console import Progress
+
+
+def output_counts(paths):
+    """``{path: entries}`` of a stage's outputs (the files in a folder, 1
+    for a file; absent paths left out), recorded when the stage finishes."""
+    counts = {}
+    for path in paths:
+        if osp.isdir(path):
+            counts[path] = sum(1 for e in os.scandir(path)
+                               if not e.name.startswith('.'))
+        elif osp.exists(path):
+            counts[path] = 1
+    return counts
+
+
+def missing_outputs(entry):
+    """What is gone of a finished stage's outputs (a message, or None)."""
+    recorded = entry.get('output_counts')
+    if recorded is None:  # a manifest of before the counts: presence only
+        recorded = {p: 1 for p in entry.get('outputs', [])}
+    now = output_counts(recorded)
+    for path, count in sorted(recorded.items()):
+        if path not in now:
+            return f'{path} is missing'
+        if now[path] < count:
+            return f'{path} holds {now[path]} of its {count} files'
+    return None
 
 
 #: command flags whose value is input data (fingerprinted by its listing)
@@ -80,13 +108,19 @@ def _sha(obj):
         obj, sort_keys=True, default=default).encode()).hexdigest()[:16]
 
 
+def _stat_identity(st):
+    """What identifies a file's content without reading it: size, mtime,
+    ctime (which ``touch -r`` or a copy with kept times cannot set back)
+    and inode (a file replaced by another)."""
+    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
+
+
 def data_digest(path):
-    """Cheap identity of input data: the relative names, sizes and mtimes
-    of the files under a folder (or of one file); ``'missing'`` when the
-    path does not exist."""
+    """Cheap identity of input data: the relative names and
+    :func:`_stat_identity` of the files under a folder (or of one file);
+    ``'missing'`` when the path does not exist."""
     if osp.isfile(path):
-        st = os.stat(path)
-        return _sha([st.st_size, st.st_mtime_ns])
+        return _sha(_stat_identity(os.stat(path)))
     if not osp.isdir(path):
         return 'missing'
     entries = []
@@ -98,8 +132,7 @@ def data_digest(path):
                 st = os.stat(full)
             except FileNotFoundError:
                 continue
-            entries.append([osp.relpath(full, path), st.st_size,
-                            st.st_mtime_ns])
+            entries.append([osp.relpath(full, path), *_stat_identity(st)])
     return _sha(entries)
 
 
@@ -163,6 +196,8 @@ class PipelineRunner:
         # thread-safe) happen one thread at a time
         self._lock = threading.RLock()
         self.manifest_path = osp.join(work_dir, 'manifest.json')
+        self._children = set()  # running stage processes (signals)
+        self._stopping = None   # the signal that stops the run
         self.manifest = self._load_manifest()
         self._digests = {}
 
@@ -256,8 +291,26 @@ class PipelineRunner:
         with open(log_file, 'a') as log:
             log.write(f'\n$ {" ".join(argv)}\n')
             log.flush()
-            proc = subprocess.run(argv, stdout=log, stderr=subprocess.STDOUT,
-                                  env=env)
+            with self._lock:
+                if self._stopping:
+                    raise RuntimeError(f'stage "{stage.name}" not started: '
+                                       'the run is stopping')
+                # its own process group: a signal to the pipeline is
+                # forwarded to the whole group (torchrun's ranks included)
+                proc = subprocess.Popen(argv, stdout=log,
+                                        stderr=subprocess.STDOUT, env=env,
+                                        start_new_session=True)
+                self._children.add(proc)
+            try:
+                proc.wait()
+            finally:
+                with self._lock:
+                    self._children.discard(proc)
+        if self._stopping:
+            raise RuntimeError(
+                f'stage "{stage.name}" stopped by '
+                f'{signal.Signals(self._stopping).name} (exit '
+                f'{proc.returncode})')
         if proc.returncode != 0:
             with open(log_file) as f:
                 tail = f.read()[-4000:]
@@ -265,15 +318,44 @@ class PipelineRunner:
                 f'stage "{stage.name}" failed (exit {proc.returncode}) in: '
                 f'{" ".join(argv)}\n--- last lines of {log_file} ---\n{tail}')
 
+    def _forward_signal(self, signum, frame):
+        """SIGINT / SIGTERM: passed to every running stage's process group;
+        no new stage starts; :meth:`run` waits for them, then stops."""
+        self._stopping = signum
+        for proc in list(self._children):
+            try:
+                os.killpg(proc.pid, signum)
+            except ProcessLookupError:
+                pass
+
     def run(self, only=None):
         """Run all stages (or the names in ``only``): in pipeline order, or,
         with ``jobs > 1``, each as soon as the stages it reads from have
         finished. The first failure stops new stages from starting; those
-        running finish, then it is raised."""
+        running finish, then it is raised.
+
+        The work folder is locked for the run
+        (:func:`mmwsss.utils.sharding.lock_folder`). SIGINT / SIGTERM are
+        forwarded to the running stages' process groups; the run waits for
+        them to end and raises ``RuntimeError`` naming the signal."""
+        from mmwsss.utils.sharding import lock_folder
         names = [s.name for s in self.stages]
         for name in only or ():
             if name not in names:
                 raise ValueError(f'unknown stage "{name}"; stages: {names}')
+        lock_folder(self.work_dir)
+        self._stopping = None
+        handlers = {}
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                handlers[sig] = signal.signal(sig, self._forward_signal)
+        try:
+            return self._run_all(only)
+        finally:
+            for sig, handler in handlers.items():
+                signal.signal(sig, handler)
+
+    def _run_all(self, only):
         os.makedirs(osp.join(self.work_dir, 'logs'), exist_ok=True)
         self._digests = {}
         todo = [s for s in self.stages if not only or s.name in only]
@@ -286,13 +368,13 @@ class PipelineRunner:
         with ThreadPoolExecutor(max_workers=self.jobs) as pool:
             while todo or running:
                 ready = [s for s in todo
-                         if not pending.intersection(s.deps)] if not error \
-                    else []
+                         if not pending.intersection(s.deps)] \
+                    if not (error or self._stopping) else []
                 for stage in ready[:self.jobs - len(running)]:
                     todo.remove(stage)
                     running[pool.submit(self._run_stage, stage)] = stage
                 if not running:
-                    if todo and not error:
+                    if todo and not (error or self._stopping):
                         raise RuntimeError(
                             'stages wait on each other: '
                             f'{[s.name for s in todo]}')
@@ -303,6 +385,10 @@ class PipelineRunner:
                     pending.discard(stage.name)
                     if future.exception() is not None and error is None:
                         error = future.exception()
+        if self._stopping:
+            raise RuntimeError(
+                f'stopped by {signal.Signals(self._stopping).name}: the '
+                'running stages were stopped and have ended')
         if error is not None:
             raise error
         return self.manifest
@@ -311,10 +397,15 @@ class PipelineRunner:
         with self._lock:
             fp = self.fingerprint(stage)
         entry = self.manifest['stages'].get(stage.name, {})
+        gone = None
         if entry.get('status') == 'done' and entry.get('fingerprint') == fp:
-            self.log(self.progress.skip(stage.name))
-            return
-        if entry.get('fingerprint') == fp:
+            gone = missing_outputs(entry)
+            if not gone:
+                self.log(self.progress.skip(stage.name))
+                return
+            self.log(f'[{stage.name}] outputs gone ({gone}): run again')
+            self.log(self.progress.started(stage.name, resumed=True))
+        elif entry.get('fingerprint') == fp:
             self.log(self.progress.started(stage.name, resumed=True))
         else:
             if entry:
@@ -336,6 +427,7 @@ class PipelineRunner:
         with self._lock:
             metrics = stage.metrics() if stage.metrics else {}
         self._record(stage.name, status='done',
-                     seconds=round(time.time() - t0, 1), metrics=metrics)
+                     seconds=round(time.time() - t0, 1), metrics=metrics,
+                     output_counts=output_counts(stage.outputs))
         self.log(self.progress.finished(stage.name, time.time() - t0,
                                         metrics))

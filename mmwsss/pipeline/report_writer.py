@@ -244,7 +244,8 @@ class ReportWriter:
     def _tiles(self, img_id, row):
         """BGR tiles of one sample, keyed as :data:`COLUMNS`; None where the
         input is missing."""
-        img = cv2.imread(self._file('img_dir', img_id, '.jpg'))
+        img = cv2.imread(self._file('img_dir', img_id, '.jpg'),
+                         cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION)
         tiles = dict(image=img)
         cam_file = self._file('cam_dir', img_id, '.npz')
         if cam_file:

@@ -341,7 +341,10 @@ def segment_stage(cfg, wd, d, name, labels, work, pred_dir, after):
 
 def build_wsss_stages(cfg):
     """``(stages, WorkDir, data.classes)`` of a pipeline config; every
-    stage's settings are checked here, before any stage runs."""
+    stage's settings are checked here, before any stage runs, and so are
+    the config's top-level keys (a misspelt section is refused)."""
+    from mmwsss.stages.settings import check_pipeline_keys
+    check_pipeline_keys(cfg)
     wd = WorkDir.at(cfg.work_dir)
     data = cfg.data
     voc = osp.abspath(data.voc_root)

@@ -48,9 +48,10 @@ def load_saliency(path, shape=None, what='pseudo-label'):
     return sal
 
 
-def load_cams(path, shape=None):
-    """``(keys, cams)`` of a stage-2 CAM file, checked against a size."""
-    keys, cams = load_cam_npz(path)
+def load_cams(path, shape=None, label_keys=None, label_file=None):
+    """``(keys, cams)`` of a stage-2 CAM file, checked against a size and
+    (``label_keys``) the image's classes."""
+    keys, cams = load_cam_npz(path, label_keys, label_file)
     if shape is not None and cams.shape[1:] != tuple(shape):
         raise ValueError(f'{path}: CAMs are {cams.shape[2]}x'
                          f'{cams.shape[1]} (WxH) but the pseudo-label is '
@@ -162,7 +163,9 @@ class SelectorInputs:
         return load_saliency(self.sal_path(img_id), shape)
 
     def cams(self, img_id, shape=None):
-        return load_cams(self.cam_path(img_id), shape)
+        return load_cams(self.cam_path(img_id), shape,
+                         self.image_labels.keys(img_id),
+                         self.image_labels.file or self.gt_dir)
 
     def _blame_size(self, img_id, label_shape, label_path, err):
         """Saliency map and label differ in size: name the one that is

@@ -47,7 +47,8 @@ from typing import Optional, Union
 
 from mmwsss.cam.cam_to_label import (cam_scores_with_background,
                                      scores_to_label)
-from mmwsss.datasets.voc_layout import read_split, require_files, root_path
+from mmwsss.datasets.voc_layout import (cam_label_keys, image_labels_if_any,
+                                        read_split, require_files, root_path)
 from mmwsss.utils.io import load_cam_npz, read_image, save_label_png
 
 from .entry import Step, run_step_file
@@ -250,11 +251,15 @@ class ExpandOne:
         self.img_dir = root_path(settings.data_root, settings.img_dir)
         self.method = settings.expand_method
         self.options = self.method.options(settings)
+        # the image-level labels, when the root has them: a CAM of a class
+        # the image does not hold is refused
+        self.labels = image_labels_if_any(settings.data_root)
 
     def __call__(self, img_id):
         s = self.s
         cam_path = osp.join(s.cam_dir, img_id + '.npz')
-        keys, cams = load_cam_npz(cam_path)
+        keys, cams = load_cam_npz(
+            cam_path, *cam_label_keys(self.labels, img_id))
         image = None
         if self.method.needs_image:
             img_path = osp.join(self.img_dir, img_id + s.img_suffix)

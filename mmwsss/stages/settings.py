@@ -6,11 +6,17 @@ reads the same section (``--config``) and adds its paths as overrides::
 
     settings = CamSettings.from_config(cfg.cam, data_root=..., out=...)
 
-Unknown keys and wrong values raise a ``ValueError`` naming the stage and the
-key, once, before any work starts.
+Unknown keys, values of the wrong type (checked against the field's
+annotation, :meth:`StageSettings.check_types`) and wrong values raise a
+``ValueError`` naming the stage, the key and the value, once, before any
+work starts; a pipeline config's unknown top-level keys are refused with
+the closest known one (:func:`check_pipeline_keys`).
 """
 import dataclasses
+import difflib
 import os.path as osp
+import typing
+from collections.abc import Mapping, Sequence
 
 
 class StageSettings:
@@ -40,7 +46,23 @@ class StageSettings:
             raise ValueError(f'{cls.section} settings: {e}') from None
 
     def __post_init__(self):
+        self.check_types()
         self.validate()
+
+    def check_types(self):
+        """Check every field against its annotation (``bool`` is a bool,
+        not the string ``'false'``; a sequence is a list or tuple, not one
+        number); raise ``ValueError`` naming the key and the value."""
+        hints = typing.get_type_hints(type(self))
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if value is None and f.default is None:
+                continue  # an unset optional path / value
+            expected = hints.get(f.name)
+            if expected is not None and not _matches(value, expected):
+                raise ValueError(
+                    f'{self.section} settings: {f.name}={value!r} must be '
+                    f'{_describe(expected)}, got {type(value).__name__}')
 
     def validate(self):
         """Check the values; raise ``ValueError`` naming the bad key."""
@@ -51,6 +73,71 @@ class StageSettings:
 
     def to_dict(self):
         return dataclasses.asdict(self)
+
+
+def _matches(value, expected):
+    """Whether ``value`` has the type ``expected`` (an annotation)."""
+    origin = typing.get_origin(expected)
+    args = typing.get_args(expected)
+    if expected is typing.Any:
+        return True
+    if origin is typing.Union:
+        return any(_matches(value, a) for a in args)
+    if expected is type(None):
+        return value is None
+    if expected is bool:
+        return isinstance(value, bool)
+    if expected is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if expected is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if expected is str:
+        return isinstance(value, str)
+    if expected is dict or origin in (dict, Mapping):
+        return isinstance(value, Mapping)
+    if expected in (list, tuple) or origin in (list, tuple, Sequence):
+        if not isinstance(value, (list, tuple)):
+            return False
+        if origin is tuple and args and args[-1] is not Ellipsis:
+            return True  # a fixed-length tuple: elements not checked
+        return not args or all(_matches(v, args[0]) for v in value)
+    if isinstance(expected, type):
+        return isinstance(value, expected)
+    return True  # annotations we do not check
+
+
+def _describe(expected):
+    origin = typing.get_origin(expected)
+    args = typing.get_args(expected)
+    if origin is typing.Union:
+        return ' or '.join(_describe(a) for a in args)
+    if expected is type(None):
+        return 'None'
+    if origin is not None and args and origin is not dict:
+        plural = {float: 'numbers', int: 'integers', str: 'strings',
+                  bool: 'bools'}
+        return f'a list of {plural.get(args[0], _describe(args[0]))}'
+    names = {bool: 'true or false (a bool, not a string)', int: 'an integer',
+             float: 'a number', str: 'a string', dict: 'a dict'}
+    return names.get(expected, getattr(expected, '__name__', str(expected)))
+
+
+#: the top-level keys of a pipeline config
+PIPELINE_KEYS = ('work_dir', 'data', 'jobs', 'report', 'env', 'classify',
+                 'cam', 'expand', 'saliency', 'select', 'segment')
+
+
+def check_pipeline_keys(cfg, known=PIPELINE_KEYS):
+    """Refuse a top-level key of a pipeline config that no stage reads (a
+    misspelt section would be ignored), naming the closest known key."""
+    filename = getattr(cfg, 'filename', None) or 'pipeline config'
+    for key in cfg.keys():
+        if key in known or key.startswith('_'):
+            continue
+        close = difflib.get_close_matches(key, known, n=1, cutoff=0.5)
+        hint = f'; did you mean {close[0]!r}?' if close else ''
+        raise ValueError(f'{filename}: unknown top-level key {key!r}{hint} '
+                         f'(known: {", ".join(known)})')
 
 
 def load_section(config, section, cfg_options=None):

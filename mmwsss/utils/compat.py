@@ -31,6 +31,10 @@ Fixes, each with the condition that triggers it:
    ``init_dist``; without CUDA we initialise the process group without it.
    ``adapt_config`` also switches the backend to gloo, passes
    ``device_ids=None`` to DDP and replaces SyncBN by BN.
+4. One orientation convention: mmcv's cv2 readers apply an image's EXIF
+   orientation, our readers and the label PNGs do not; mmcv's ``'color'``
+   flag is made to ignore it (``_ignore_exif_orientation``; on every
+   machine).
 """
 import copy
 import importlib.util
@@ -267,11 +271,30 @@ def _install_cpu_dist_init():
     return True
 
 
+# --------------------------------------------------------------------------
+# 4. one orientation convention: EXIF orientation ignored by mmcv's readers
+def _ignore_exif_orientation():
+    """mmcv's ``imread``/``imfrombytes`` with the default ``'color'`` flag
+    (``LoadImageFromFile``) apply the EXIF orientation, the label PNGs and
+    :func:`mmwsss.utils.io.read_image` do not: an image with a tag other
+    than 1 would be rotated against its label. Its cv2 flag becomes
+    ``IMREAD_COLOR | IMREAD_IGNORE_ORIENTATION`` (mmcv's own
+    ``'color_ignore_orientation'``), as VOC's tools read images."""
+    import cv2
+    from mmcv.image import io as mmcv_io
+    flag = cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION
+    if mmcv_io.imread_flags.get('color') == flag:
+        return False
+    mmcv_io.imread_flags['color'] = flag
+    return True
+
+
 def apply_runtime_fixes():
     """Apply the fixes this machine needs; idempotent. Returns their names."""
     for name, fix in (('mmcv_ops_shim', _install_mmcv_ops_shim),
                       ('checkpoint_weights_only', _install_checkpoint_loader),
-                      ('cpu_dist_init', _install_cpu_dist_init)):
+                      ('cpu_dist_init', _install_cpu_dist_init),
+                      ('exif_orientation_ignored', _ignore_exif_orientation)):
         if name not in _APPLIED and fix():
             _APPLIED.add(name)
     return sorted(_APPLIED)

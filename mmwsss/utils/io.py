@@ -187,14 +187,44 @@ def save_cam_npz(path, keys, cams):
     if cams.ndim != 3 or cams.shape[0] != keys.size:
         raise ValueError(f'{path}: cams must be K x H x W with K = '
                          f'{keys.size} keys, got {cams.shape}')
+    check_finite_cams(cams, keys, path)
     cams = np.clip(cams, 0.0, 1.0).astype(np.float16)
     with atomic_write(path) as tmp:
         with open(tmp, 'wb') as f:
             np.savez_compressed(f, keys=keys, cams=cams)
 
 
-def load_cam_npz(path):
-    """Load ``(keys, cams)`` written by :func:`save_cam_npz` (cams float32)."""
+def check_finite_cams(cams, keys, path):
+    """Raise naming ``path`` when the CAMs hold NaN or infinite values (a
+    label made from them would be wrong without a word)."""
+    bad = ~np.isfinite(cams)
+    if bad.any():
+        classes = [int(k) for k, b in zip(keys, bad.any(axis=(1, 2))) if b]
+        raise ValueError(
+            f'{path}: the CAMs hold {int(bad.sum())} non-finite value(s) '
+            f'(NaN or inf) in the map(s) of class index(es) {classes}; '
+            'no label is made from them: recompute this CAM file')
+
+
+def check_cam_keys(path, keys, label_keys, label_file=None):
+    """Raise naming ``path`` when a CAM is of a class that is not in the
+    image's image-level label (``label_keys``, 0-based, from
+    ``label_file``): it would be made into a label of that class."""
+    extra = sorted(set(np.asarray(keys).tolist())
+                   - set(np.asarray(label_keys).tolist()))
+    if extra:
+        raise ValueError(
+            f'{path}: CAM(s) of class index(es) {extra} that the image-level '
+            f'label does not hold (its classes: '
+            f'{np.asarray(label_keys).tolist()}'
+            + (f', from {label_file}' if label_file else '') + '); the CAMs '
+            'were made with other labels: recompute them')
+
+
+def load_cam_npz(path, label_keys=None, label_file=None):
+    """Load ``(keys, cams)`` written by :func:`save_cam_npz` (cams float32).
+    Non-finite values are refused; with ``label_keys`` (the image's
+    classes) so is a CAM of another class (:func:`check_cam_keys`)."""
     if not osp.isfile(path):
         raise FileNotFoundError(f'CAM file not found: {path}')
     if osp.getsize(path) == 0:
@@ -210,21 +240,71 @@ def load_cam_npz(path):
     if cams.ndim != 3 or keys.ndim != 1 or cams.shape[0] != keys.size:
         raise ValueError(f'{path}: CAM file holds {keys.size} keys but cams '
                          f'of shape {cams.shape} (expected K x H x W)')
+    check_finite_cams(cams, keys, path)
+    if label_keys is not None:
+        check_cam_keys(path, keys, label_keys, label_file)
     return keys.astype(np.int64), cams.astype(np.float32)
 
 
-def read_image(path):
+#: default largest image (pixels) :func:`read_image` decodes, far above
+#: VOC's 500 x 500; ``MMWSSS_MAX_PIXELS`` sets another
+DEFAULT_MAX_PIXELS = 40_000_000
+#: the EXIF tag of the orientation
+_EXIF_ORIENTATION = 0x0112
+_ORIENTATION_WARNED = set()
+
+
+def max_pixels():
+    """The pixel limit of :func:`read_image` (``MMWSSS_MAX_PIXELS``)."""
+    value = os.environ.get('MMWSSS_MAX_PIXELS', '')
+    try:
+        return int(float(value)) if value else DEFAULT_MAX_PIXELS
+    except ValueError:
+        raise ValueError(f'MMWSSS_MAX_PIXELS={value!r} is not a number') \
+            from None
+
+
+def _check_header(data, path, limit):
+    """Refuse an image above ``limit`` pixels before decoding it, and warn
+    (once per file) when its EXIF orientation is not 1: it is ignored, as
+    VOC's own tools and the label PNGs do, so image and label align."""
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            w, h = img.size
+            orientation = img.getexif().get(_EXIF_ORIENTATION, 1) \
+                if img.format == 'JPEG' else 1
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        return  # cv2 decides (and names the file when it cannot decode)
+    if limit and w * h > limit:
+        raise ValueError(
+            f'{path}: image of {w}x{h} = {w * h / 1e6:.1f} Mpixels is above '
+            f'the limit of {limit / 1e6:.1f} Mpixels; resize it, or raise '
+            'the limit with MMWSSS_MAX_PIXELS')
+    if orientation not in (1, None) and path not in _ORIENTATION_WARNED:
+        _ORIENTATION_WARNED.add(path)
+        import sys
+        print(f'warning: {path}: EXIF orientation {orientation} is ignored '
+              '(pixels are used as stored, as VOC\'s tools and the label '
+              'PNGs do)', file=sys.stderr)
+
+
+def read_image(path, limit=None):
     """Decode an image file strictly as BGR uint8 (OpenCV, as the stages
     always read images). A missing, empty, truncated or corrupt file is an
     error naming it (OpenCV alone only prints libjpeg's warning and returns
-    a half-grey image)."""
+    a half-grey image), and so is an image above ``limit`` pixels (default
+    :func:`max_pixels`). The EXIF orientation is ignored (pixels as
+    stored, like every reader of labels), with a warning once per file
+    whose tag is not 1."""
     import cv2
     if not osp.isfile(path):
         raise FileNotFoundError(f'image not found: {path}')
     with open(path, 'rb') as f:
         data = f.read()
     check_image_bytes(data, path)
-    img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    _check_header(data, path, max_pixels() if limit is None else limit)
+    img = cv2.imdecode(np.frombuffer(data, np.uint8),
+                       cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION)
     if img is None:
         raise ValueError(f'{path}: cannot decode image (corrupt or not an '
                          'image)')
@@ -267,18 +347,50 @@ def verify_output(path):
         raise ValueError(f'{path}: empty file (0 bytes)')
 
 
+def _list_line_id(text):
+    """The id of one list line, or None when the line is malformed: one
+    token (``id`` or a path), or the pair ``JPEGImages/id.jpg
+    SegmentationClass/id.png`` (two paths of the same id)."""
+    tokens = text.split()
+    if len(tokens) == 1:
+        return osp.splitext(osp.basename(tokens[0]))[0]
+    if len(tokens) == 2 and all('/' in t and osp.splitext(t)[1]
+                                for t in tokens):
+        first, second = (osp.splitext(osp.basename(t))[0] for t in tokens)
+        return first if first == second else None
+    return None
+
+
 def read_image_list(path):
     """Read a split list (one id per line; VOC-style ``id`` or the
-    ``JPEGImages/id.jpg SegmentationClass/id.png`` pair form)."""
+    ``JPEGImages/id.jpg SegmentationClass/id.png`` pair form).
+
+    A malformed line (an id with a space, a pair of different ids, more
+    than two fields) or an id listed twice (which would weigh that image
+    twice in every metric) is an error naming the file, the line number
+    and its text."""
     if not osp.isfile(path):
         raise FileNotFoundError(f'image list not found: {path}')
-    ids = []
+    ids, first_line = [], {}
     # utf-8-sig: a byte-order mark (Windows editors) is not part of an id
     with open(path, encoding='utf-8-sig') as f:
-        for line in f:
-            line = line.strip()
-            if line:
-                ids.append(osp.splitext(osp.basename(line.split()[0]))[0])
+        for number, line in enumerate(f, 1):
+            text = line.strip()
+            if not text:
+                continue
+            img_id = _list_line_id(text)
+            if not img_id:
+                raise ValueError(
+                    f'{path}: line {number} {text!r} is not an image id (one '
+                    'id per line, without spaces, or the pair '
+                    '"JPEGImages/<id>.jpg SegmentationClass/<id>.png")')
+            if img_id in first_line:
+                raise ValueError(
+                    f'{path}: line {number} {text!r} repeats the id '
+                    f'{img_id!r} of line {first_line[img_id]}; each image '
+                    'may be listed once')
+            first_line[img_id] = number
+            ids.append(img_id)
     if not ids:
         raise ValueError(f'image list is empty: {path}')
     return ids

@@ -36,6 +36,10 @@ from tqdm import tqdm
 
 #: the manifest file of an output folder
 MANIFEST = '.mmwsss_manifest.json'
+#: the lock file of an output folder (one writing run at a time)
+LOCK = '.mmwsss.lock'
+#: open lock files of this process, by folder (released at exit)
+_LOCKS = {}
 #: when this process started (temp files older than this are stale)
 _PROCESS_START = time.time()
 #: inputs above this size are identified by size + mtime, not a hash
@@ -134,6 +138,79 @@ def map_images(fn, ids, num_workers=0, desc='images', chunksize=4,
         bar.close()
 
 
+def _run_token():
+    """What the ranks of one torchrun launch share (None outside one)."""
+    run_id = os.environ.get('TORCHELASTIC_RUN_ID')
+    if run_id or os.environ.get('MASTER_PORT'):
+        return (f'{run_id}:{os.environ.get("MASTER_ADDR")}:'
+                f'{os.environ.get("MASTER_PORT")}')
+    return None
+
+
+def _lock_holder(path):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return {}
+
+
+class FolderLocked(RuntimeError):
+    """Another run writes the folder."""
+
+
+def lock_folder(folder, wait=30.0):
+    """Hold an advisory lock (``flock`` on ``<folder>/.mmwsss.lock``) for
+    the rest of this process: one run writes a folder at a time. A second
+    run is refused with :class:`FolderLocked` naming the holder's pid and
+    host. The ranks of one torchrun launch share the lock (rank 0 holds it,
+    the others check that it is their run's); the lock goes with the
+    process, even when it is killed."""
+    import fcntl
+    import socket
+    folder = osp.abspath(folder)
+    if folder in _LOCKS:
+        return
+    os.makedirs(folder, exist_ok=True)
+    path = osp.join(folder, LOCK)
+    token = _run_token()
+    rank, world = get_dist_info()
+    deadline = time.time() + wait
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            holder = _lock_holder(path)
+            if token and holder.get('run') == token:
+                return  # held by rank 0 of this launch
+            if not (world > 1 and rank > 0 and time.time() < deadline):
+                raise FolderLocked(
+                    f'{folder} is being written by another run (pid '
+                    f'{holder.get("pid", "?")} on host '
+                    f'{holder.get("host", "?")}, started '
+                    f'{holder.get("started", "?")}; lock {path}). Wait for it '
+                    'to finish or stop it, or write to another folder.')
+            time.sleep(0.2)
+            continue
+        if world > 1 and rank > 0:
+            # rank 0 of this launch has not taken it yet: wait for it
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+            if time.time() > deadline:
+                raise FolderLocked(f'{path}: rank 0 of this run did not lock '
+                                   f'{folder} within {wait:.0f} s')
+            time.sleep(0.2)
+            continue
+        record = dict(pid=os.getpid(), host=socket.gethostname(), run=token,
+                      started=time.strftime('%Y-%m-%d %H:%M:%S'))
+        os.ftruncate(fd, 0)
+        os.write(fd, json.dumps(record).encode())
+        _LOCKS[folder] = fd
+        return
+
+
 def file_identity(path):
     """What identifies an input file or folder in a manifest: the sha256 of
     a file's content (size + mtime above 1 GiB), a folder's manifest (the
@@ -161,7 +238,7 @@ def _jsonable(obj):
 
 
 def check_manifest(out_dir, settings, inputs=None, overwrite=False,
-                   write=True):
+                   write=True, has_outputs=True):
     """Compare the manifest of ``out_dir`` with ``settings`` (dict) and
     ``inputs`` (dict name -> path, identified by :func:`file_identity`).
 
@@ -169,7 +246,9 @@ def check_manifest(out_dir, settings, inputs=None, overwrite=False,
     ``overwrite`` is set (its outputs must be recomputed); raises
     ``ValueError`` naming the differences when ``overwrite`` is not set.
     Writes the manifest (``write``, rank 0) when there is none or it was
-    overwritten."""
+    overwritten. ``has_outputs=False``: the folder holds no output, so its
+    manifest (left by a run that failed before its first output) is
+    replaced, not compared."""
     from .io import atomic_write
     record = _jsonable(dict(
         settings=settings,
@@ -178,7 +257,9 @@ def check_manifest(out_dir, settings, inputs=None, overwrite=False,
                 for k, v in sorted((inputs or {}).items())}))
     path = osp.join(out_dir, MANIFEST)
     stale = False
-    if osp.isfile(path):
+    if osp.isfile(path) and not has_outputs:
+        stale = True  # a manifest alone: the folder is empty
+    elif osp.isfile(path):
         try:
             with open(path) as f:
                 old = json.load(f)
@@ -273,6 +354,7 @@ class ShardedJob:
         self.stale = False
         if out_dir is not None:
             os.makedirs(out_dir, exist_ok=True)
+            lock_folder(out_dir)  # one writing run at a time
             removed = remove_stale_temps(out_dir)
             if removed:
                 self.log(f'removed {len(removed)} temporary file(s) of an '
@@ -280,11 +362,13 @@ class ShardedJob:
             if settings is not None:
                 # checked now, written when the first output is (run): a
                 # run that fails before (bad checkpoint) leaves no record
+                has_outputs = any(osp.exists(p) for i in ids
+                                  for p in self.outputs(i))
                 stale = check_manifest(out_dir, settings, inputs, overwrite,
-                                       write=False)
+                                       write=False, has_outputs=has_outputs)
                 self._manifest = (out_dir, settings, inputs, rank == 0)
-                self.stale = stale
-                if stale:
+                self.stale = stale and has_outputs
+                if stale and has_outputs:
                     self.log(f'{out_dir}: made with other settings; '
                              '--overwrite: recomputing its outputs')
                     for img_id in self.ids:

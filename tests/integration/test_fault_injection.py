@@ -156,7 +156,8 @@ def test_bad_image_then_resume_over_bad_outputs(env, tmp_path):
         f.write(good)
     assert rc != 0 and img in msg and 'truncated JPEG' in msg, msg
     assert_clean(out)
-    assert sorted(os.listdir(out)) == ['.mmwsss_manifest.json'] + [
+    assert sorted(os.listdir(out)) == [
+        '.mmwsss.lock', '.mmwsss_manifest.json'] + [
         f'{i}.npz' for i in ids[:2]]
     # damage left by a crash: a half file, an empty file, an old temp file
     bad = osp.join(out, ids[0] + '.npz')
@@ -206,7 +207,7 @@ def test_wrong_checkpoint(env, tmp_path):
     rc, msg = tool('tools/run_cam.py', *args)
     assert rc != 0 and env['wrong'] in msg and 'does not match' in msg, msg
     assert 'missing key(s), e.g. head.' in msg and 'decode_head' in msg, msg
-    assert os.listdir(out) == []  # no output, no manifest
+    assert os.listdir(out) == ['.mmwsss.lock']  # no output, no manifest
     # a truncated checkpoint (in-process: the same loader)
     from mmwsss.apis.common import load_checkpoint_strict
     cut = str(tmp_path / 'cut.pth')
@@ -396,12 +397,13 @@ def error_line(out):
 
 
 def listing(folder):
-    """Names and bytes of everything in a folder (hidden files too)."""
+    """Names and bytes of everything in a folder (hidden files too, but the
+    lock file of the run that wrote it)."""
     if not osp.isdir(folder):
         return {}
     return {n: open(osp.join(folder, n), 'rb').read()
             for n in sorted(os.listdir(folder))
-            if osp.isfile(osp.join(folder, n))}
+            if osp.isfile(osp.join(folder, n)) and n != '.mmwsss.lock'}
 
 
 class _Payload:
@@ -514,3 +516,350 @@ def test_every_tool_starts():
             script, out)
         if not script.endswith('mmseg_tool.py'):
             assert '--debug' in out, script
+
+
+def test_one_writer_per_folder(env, tmp_path):
+    """Item 2: a folder locked by another run (here: this process) is
+    refused naming its pid and host; nothing is written; after the holder
+    ends, the run is byte-identical to a clean one."""
+    import socket
+
+    from mmwsss.utils import sharding
+    out = str(tmp_path / 'cams')
+    sharding.lock_folder(out)
+    try:
+        rc, msg = tool('tools/run_cam.py', *env['cam_args'], '--out', out)
+    finally:
+        os.close(sharding._LOCKS.pop(osp.abspath(out)))
+    line = error_line(msg)
+    assert rc == 1 and line.startswith(f'error: {out} is being written by '
+                                       'another run'), msg
+    assert f'pid {os.getpid()} on host {socket.gethostname()}' in line, line
+    assert listing(out) == {}
+    rc, msg = tool('tools/run_cam.py', *env['cam_args'], '--out', out)
+    assert rc == 0, msg
+    assert files(out, '*.npz') == files(env['cams'], '*.npz')
+
+
+_SLOW_STAGE = '''
+import os, subprocess, sys, time
+out = sys.argv[1]
+os.makedirs(out, exist_ok=True)
+child = subprocess.Popen([sys.executable, '-c', """
+import os, sys, time
+i = 0
+while True:
+    open(os.path.join(sys.argv[1], f'g{i}'), 'w').close(); i += 1
+    time.sleep(0.02)
+""", out])
+open(os.path.join(out, 'pids'), 'w').write(f'{os.getpid()} {child.pid}')
+i = 0
+while True:
+    open(os.path.join(out, f'c{i}'), 'w').close(); i += 1
+    time.sleep(0.02)
+'''
+
+_RUNNER = '''
+import sys
+from mmwsss.pipeline import PipelineRunner, Stage
+work, out, code = sys.argv[1:4]
+stage = Stage('cam', [['-c', code, out]], outputs=[out])
+try:
+    PipelineRunner(work, [stage], log=lambda *_: None).run()
+except RuntimeError as e:
+    print(f'error: {e}', file=sys.stderr)
+    sys.exit(1)
+'''
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie (not yet reaped) is not running
+        return open(f'/proc/{pid}/stat').read().split()[2] != 'Z'
+    except OSError:
+        return False
+
+
+def test_pipeline_forwards_sigterm_to_its_stages(tmp_path):
+    """Item 2: SIGTERM to the pipeline reaches its stage and the stage's
+    own child (one process group); the pipeline waits for them, exits
+    non-zero naming the signal, and nothing writes afterwards. A second
+    pipeline on the same work folder is refused while the first runs."""
+    work, out = str(tmp_path / 'work'), str(tmp_path / 'work' / 'cams')
+    proc = subprocess.Popen(
+        [sys.executable, '-c', _RUNNER, work, out, _SLOW_STAGE], cwd=REPO,
+        env=tool_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True)
+    pids = osp.join(out, 'pids')
+    deadline = time.time() + 60
+    while time.time() < deadline and not (
+            osp.isfile(pids) and open(pids).read().strip()):
+        time.sleep(0.05)
+    stage_pid, child_pid = map(int, open(pids).read().split())
+    second = subprocess.run([sys.executable, '-c', _RUNNER, work, out, 'x'],
+                            cwd=REPO, env=tool_env(), capture_output=True,
+                            text=True, timeout=60)
+    assert second.returncode == 1, second.stderr
+    assert f'{osp.abspath(work)} is being written by another run (pid ' \
+        f'{proc.pid}' in error_line(second.stderr), second.stderr
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 1 and 'stopped by SIGTERM' in err, err
+    time.sleep(0.3)
+    assert not _alive(stage_pid) and not _alive(child_pid)
+    count = len(os.listdir(out))
+    time.sleep(0.5)
+    assert len(os.listdir(out)) == count  # nothing writes any more
+
+
+def _nan_cam(src, dst):
+    keys, cams = load_cam_npz(src)
+    cams[:, :4, :4] = np.nan
+    with open(dst, 'wb') as f:
+        np.savez_compressed(f, keys=keys, cams=cams.astype(np.float16))
+
+
+def test_bad_cams_make_no_label(env, tmp_path):
+    """Item 3: a CAM with NaN values, and a CAM of a class the image does
+    not hold, are refused by name by run_expand, eval_cam and run_select
+    (--cam-dir); nothing is written; the fixed folder gives the clean
+    labels (and the manifest left alone by the failed run does not block
+    the rerun with other settings: item 8)."""
+    ids = env['ids']
+    cams = str(tmp_path / 'cams')
+    shutil.copytree(env['cams'], cams)
+    bad = osp.join(cams, ids[0] + '.npz')
+    _nan_cam(osp.join(env['cams'], ids[0] + '.npz'), bad)
+    out = str(tmp_path / 'pseudo')
+    expand = ['tools/run_expand.py', '--cam-dir', cams, '--data-root',
+              env['voc'], '--split', 'mini', '--method', 'none', '--out', out]
+    rc, msg = tool(*expand, '--bg-thr', 0.3)
+    line = error_line(msg)
+    assert rc == 1 and line.startswith(f'error: {bad}: the CAMs hold '), msg
+    assert 'non-finite' in line, line
+    assert not glob.glob(osp.join(out, '*.png'))
+    # a CAM of a class outside the image's label
+    from mmwsss.datasets.voc_layout import load_cls_labels
+    table = load_cls_labels(osp.join(env['voc'], 'cls_labels.npy'))
+    keys, maps = load_cam_npz(osp.join(env['cams'], ids[0] + '.npz'))
+    other = int(np.flatnonzero(table[ids[0]] < 0.5)[0])
+    wrong = bad  # the first image: nothing is written before it
+    with open(wrong, 'wb') as f:
+        np.savez_compressed(f, keys=np.append(keys, other), cams=np.concatenate(
+            [maps, maps[:1]]).astype(np.float16))
+    for cmd in (expand + ['--bg-thr', 0.3],
+                ['tools/eval_cam.py', '--cam-dir', cams, '--data-root',
+                 env['voc'], '--split', 'mini', '--classes', 'toy'],
+                ['tools/run_select.py', *select_inputs(env), '--cam-dir',
+                 cams, '--norms', env['norms'], '--out',
+                 str(tmp_path / 'fused'), '--nproc', 0, '--mode', 'soft']):
+        rc, msg = tool(*cmd)
+        line = error_line(msg)  # select prefixes the image id
+        assert rc == 1 and f'{wrong}: CAM(s) of class index(es) [{other}]' \
+            in line, msg
+    assert not glob.glob(osp.join(out, '*.png'))
+    assert not glob.glob(str(tmp_path / 'fused' / '*.png'))
+    # fixed: the rerun with other settings (0.2) is not refused by the
+    # manifest the failed runs left, and equals the clean run
+    shutil.copy(osp.join(env['cams'], ids[0] + '.npz'), wrong)
+    rc, msg = tool(*expand, '--bg-thr', 0.2)
+    assert rc == 0, msg
+    assert files(out, '*.png') == files(env['pseudo'], '*.png')
+
+
+def test_pipeline_stage_outputs_and_inputs_checked(tmp_path):
+    """Item 4: a finished stage whose output folder was deleted (or lost
+    files) runs again; an image rewritten in place with its old size and
+    mtime (touch -r) reruns the stages that read it."""
+    from mmwsss.pipeline import PipelineRunner, Stage
+    data = tmp_path / 'data'
+    (data / 'JPEGImages').mkdir(parents=True)
+    img = data / 'JPEGImages' / 'a.jpg'
+    img.write_bytes(b'x' * 10)
+    journal = str(tmp_path / 'journal.txt')
+    work = str(tmp_path / 'work')
+    cams = osp.join(work, 'cams')
+    make = ('import os, sys; open(sys.argv[1], "a").write(sys.argv[2] + '
+            '"\\n"); d = sys.argv[3]; os.makedirs(d, exist_ok=True); '
+            '[open(os.path.join(d, f"{i}.npz"), "w").close() '
+            'for i in range(3)]')
+    stages = [Stage('cam', [['-c', make, journal, 'cam', cams, '--data-root',
+                             str(data)]], outputs=[cams]),
+              Stage('expand', [['-c', make, journal, 'expand',
+                                osp.join(work, 'pseudo')]],
+                    outputs=[osp.join(work, 'pseudo')], deps=['cam'])]
+    logs = []
+
+    def run():
+        PipelineRunner(work, stages, log=logs.append).run()
+        return open(journal).read().split()
+
+    assert run() == ['cam', 'expand']
+    assert run() == ['cam', 'expand']
+    shutil.rmtree(cams)
+    assert run() == ['cam', 'expand', 'cam']
+    assert any(f'{cams} is missing' in m for m in logs), logs
+    os.remove(osp.join(cams, '1.npz'))
+    assert run() == ['cam', 'expand', 'cam', 'cam']
+    assert any('holds 2 of its 3 files' in m for m in logs), logs
+    st = os.stat(img)
+    img.write_bytes(b'y' * 10)  # same size
+    os.utime(img, ns=(st.st_atime_ns, st.st_mtime_ns))  # touch -r
+    assert run() == ['cam', 'expand', 'cam', 'cam', 'cam', 'expand']
+
+
+def _with_orientation(jpeg, orientation):
+    """The JPEG's bytes with an EXIF orientation tag and the same pixels."""
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    blob = b'Exif\x00\x00' + exif.tobytes()
+    assert jpeg[:2] == b'\xff\xd8'
+    return (jpeg[:2] + b'\xff\xe1' + (len(blob) + 2).to_bytes(2, 'big')
+            + blob + jpeg[2:])
+
+
+def test_exif_orientation_is_ignored(env, tmp_path):
+    """Item 5: an image with EXIF orientation 6 (rotate 90) is read as
+    stored by read_image and by mmcv's LoadImageFromFile (the labels never
+    rotate), with one warning per image: its CAMs are those of the clean
+    run."""
+    img = osp.join(env['voc'], 'JPEGImages', env['ids'][0] + '.jpg')
+    good = open(img, 'rb').read()
+    rotated = _with_orientation(good, 6)
+    try:
+        with open(img, 'wb') as f:
+            f.write(rotated)
+        with Image.open(img) as im:
+            assert im.getexif()[0x0112] == 6
+        out = str(tmp_path / 'cams')
+        rc, msg = tool('tools/run_cam.py', *env['cam_args'], '--out', out)
+        assert rc == 0, msg
+        assert msg.count(f'warning: {img}: EXIF orientation 6 is '
+                         'ignored') == 1, msg
+        assert files(out, '*.npz') == files(env['cams'], '*.npz')
+        import mmwsss.mm_components  # noqa: F401  (compat fixes)
+        from mmcv.transforms import LoadImageFromFile
+        loaded = LoadImageFromFile()(dict(img_path=img))['img']
+        np.testing.assert_array_equal(loaded, read_image(img))
+    finally:
+        with open(img, 'wb') as f:
+            f.write(good)
+
+
+def test_settings_types_and_pipeline_keys(tmp_path):
+    """Item 6: a misspelt top-level section, a bool given as a string and a
+    number for a list are refused at start, naming key and value; nothing
+    is written."""
+    base = osp.join(REPO, 'configs', 'pipelines', 'toy_pipeline.py')
+    work = str(tmp_path / 'work')
+    cases = [("selcet = dict(mode='hard')",
+              "unknown top-level key 'selcet'; did you mean 'select'?"),
+             ("cam = dict(flip='false')",
+              "cam settings: flip='false' must be true or false"),
+             ("cam = dict(scales=1.0)",
+              'cam settings: scales=1.0 must be a list of numbers')]
+    for i, (text, expect) in enumerate(cases):
+        cfg = str(tmp_path / f'bad{i}.py')
+        with open(cfg, 'w') as f:
+            f.write(f'_base_ = [{base!r}]\n{text}\n')
+        rc, msg = tool('tools/run_pipeline.py', cfg, '--work-dir', work)
+        line = error_line(msg)
+        assert rc == 1 and expect in line, msg
+        if i == 0:
+            assert line.startswith(f'error: {cfg}: '), line
+    assert not osp.exists(work) or not os.listdir(work)
+
+
+def test_bad_lists_and_huge_images(env, tmp_path):
+    """Item 7: a list with a repeated id or an id with a space is refused
+    with the line number and text; an image above the pixel limit is
+    refused by name before decoding; nothing is written."""
+    ids = env['ids']
+    expand = ['tools/run_expand.py', '--cam-dir', env['cams'], '--data-root',
+              env['voc'], '--method', 'none', '--bg-thr', 0.2]
+    out = str(tmp_path / 'pseudo')
+    for name, lines, expect in (
+            ('dup.txt', ids + [ids[1]],
+             f"line {len(ids) + 1} '{ids[1]}' repeats the id '{ids[1]}' of "
+             'line 2'),
+            ('space.txt', ids[:2] + [f'{ids[2]} extra'],
+             f"line 3 '{ids[2]} extra' is not an image id")):
+        lst = str(tmp_path / name)
+        with open(lst, 'w') as f:
+            f.write('\n'.join(lines) + '\n')
+        rc, msg = tool(*expand, '--split', lst, '--out', out)
+        assert rc == 1 and error_line(msg).startswith(
+            f'error: {lst}: {expect}'), msg
+        assert listing(out) == {}
+    img = osp.join(env['voc'], 'JPEGImages', ids[0] + '.jpg')
+    proc = subprocess.run(
+        [sys.executable, 'tools/run_cam.py', *env['cam_args'], '--out',
+         str(tmp_path / 'cams')], cwd=REPO, capture_output=True, text=True,
+        env=tool_env(dict(OMP_NUM_THREADS='1', MMWSSS_MAX_PIXELS='1000')))
+    line = error_line(proc.stderr)
+    assert proc.returncode == 1 and f'{img}: image of ' in line, proc.stderr
+    assert 'above the limit of 0.0 Mpixels' in line, line
+    assert not glob.glob(str(tmp_path / 'cams' / '*.npz'))
+    rc, msg = tool(*expand, '--split', 'mini', '--out', out)
+    assert rc == 0, msg
+    assert files(out, '*.png') == files(env['pseudo'], '*.png')
+
+
+def test_tool_errors_are_one_line(env, tmp_path):
+    """Item 9: --amp without a GPU is refused before any work, a missing
+    checkpoint is named as such (not as a missing download); an expected
+    error is one line, --debug shows the traceback."""
+    seg_cfg = osp.join(REPO, 'tests', 'data', 'configs', 'fcn_tiny_toy.py')
+    work = str(tmp_path / 'train')
+    import torch
+    if not torch.cuda.is_available():
+        rc, msg = tool('tools/train.py', seg_cfg, '--work-dir', work, '--amp')
+        assert rc == 1 and error_line(msg).startswith(
+            'error: --amp (mixed precision) needs a CUDA GPU'), msg
+        # refused before the run starts (no log of building the model)
+        assert 'mmengine - INFO' not in msg, msg
+        assert not osp.exists(work)
+    missing = str(tmp_path / 'nope.pth')
+    rc, msg = tool('tools/test.py', seg_cfg, missing)
+    assert rc == 1 and error_line(msg) == (
+        f'error: checkpoint not found: {missing} (the checkpoint to test)')
+    rc, msg = tool('tools/run_cam.py', TOY_CFG, missing, '--data-root',
+                   env['voc'], '--split', 'mini', '--out',
+                   str(tmp_path / 'cams'))
+    assert rc == 1 and error_line(msg).startswith(
+        f'error: checkpoint not found: {missing}'), msg
+    rc, msg = tool('tools/run_cam.py', TOY_CFG, missing, '--data-root',
+                   env['voc'], '--split', 'mini', '--out',
+                   str(tmp_path / 'cams'), '--debug')
+    assert rc == 1 and 'Traceback' in msg and 'FileNotFoundError' in msg
+
+
+def test_show_dir_needs_only_the_test_loader(env, tmp_path):
+    """Item 9: tools/test.py --show-dir paints the test images while the
+    config's train loader points at a folder that does not exist."""
+    import torch
+    from mmengine.registry import init_default_scope
+
+    from mmwsss.apis.common import load_config
+    seg_cfg = osp.join(REPO, 'tests', 'data', 'configs', 'fcn_tiny_toy.py')
+    cfg = load_config(seg_cfg)
+    init_default_scope('mmseg')
+    from mmseg.registry import MODELS
+    torch.manual_seed(0)
+    ckpt = str(tmp_path / 'seg.pth')
+    torch.save(dict(state_dict=MODELS.build(cfg.model).state_dict(),
+                    meta={}), ckpt)
+    show = str(tmp_path / 'show')
+    rc, msg = tool('tools/test.py', seg_cfg, ckpt, '--work-dir',
+                   str(tmp_path / 'work'), '--show-dir', show,
+                   '--cfg-options',
+                   'train_dataloader.dataset.data_root=/nonexistent',
+                   f'test_dataloader.dataset.data_root={env["voc"]}',
+                   'test_dataloader.dataset.ann_file=ImageSets/Segmentation/'
+                   'mini.txt')
+    assert rc == 0, msg
+    painted = glob.glob(osp.join(show, '**', '*.png'), recursive=True)
+    assert len(painted) == NUM_IDS, painted

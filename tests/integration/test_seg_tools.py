@@ -159,7 +159,7 @@ def test_format_voc_test_real_images(tiny_voc_model, tmp_path):
                               split='mini', device='cpu')
     assert res_dir == osp.join(str(out), 'results', 'VOC2012',
                                'Segmentation', 'comp6_test_cls')
-    assert sorted(os.listdir(res_dir)) == ['.mmwsss_manifest.json'] + sorted(
+    assert sorted(os.listdir(res_dir)) == ['.mmwsss.lock', '.mmwsss_manifest.json'] + sorted(
         i + '.png' for i in ids)
     reference = init_model(cfg_path, ckpt, device='cpu')
     for img_id in ids:

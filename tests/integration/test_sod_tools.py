@@ -70,7 +70,7 @@ def test_run_saliency_on_real_images_and_resume(sod_checkpoint, tmp_path):
             '--out', out]
     run_tool(*args)
     # the outputs and the folder's manifest (docs/reliability.md)
-    assert sorted(os.listdir(out)) == ['.mmwsss_manifest.json'] + [
+    assert sorted(os.listdir(out)) == ['.mmwsss.lock', '.mmwsss_manifest.json'] + [
         f'{i}.png' for i in REAL_IDS]
     for img_id in REAL_IDS:
         sal = Image.open(out / f'{img_id}.png')

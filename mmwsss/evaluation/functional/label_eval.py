@@ -13,7 +13,8 @@ import os.path as osp
 import numpy as np
 
 from mmwsss.cam.cam_to_label import DEFAULT_BG_THRESHOLDS, cam_to_label
-from mmwsss.datasets.voc_layout import (read_split, require_files,
+from mmwsss.datasets.voc_layout import (cam_label_keys, image_labels_if_any,
+                                        read_split, require_files,
                                         resolve_class_names, root_path)
 from mmwsss.utils.io import load_cam_npz, load_label_png
 
@@ -83,7 +84,8 @@ class _CamConfusions:
     threshold."""
 
     def __init__(self, gt_dir, cam_dir, num_classes, pred_ignore,
-                 thresholds):
+                 thresholds, labels=None):
+        self.labels = labels  # image-level labels: CAM keys among them
         self.gt_dir, self.cam_dir = gt_dir, cam_dir
         self.num_classes, self.pred_ignore = num_classes, pred_ignore
         self.thresholds = thresholds
@@ -92,7 +94,8 @@ class _CamConfusions:
         gt_path = osp.join(self.gt_dir, img_id + '.png')
         cam_path = osp.join(self.cam_dir, img_id + '.npz')
         gt = load_label_png(gt_path)
-        keys, cams = load_cam_npz(cam_path)
+        keys, cams = load_cam_npz(cam_path,
+                                  *cam_label_keys(self.labels, img_id))
         if cams.shape[1:] != gt.shape:
             raise ValueError(f'{cam_path}: CAMs of size {cams.shape[1:]} but'
                              f' the ground truth {gt_path} is {gt.shape}')
@@ -158,6 +161,7 @@ def evaluate_cams(cam_dir, data_root, split='train',
         raise FileNotFoundError(f'CAM folder not found: {cam_dir}')
     require_files(cam_dir, ids, '.npz', 'CAM', split_file)
     todo = sorted({float(t) for t in thresholds})
+    labels = image_labels_if_any(data_root)  # CAM keys among them
     cm_of, added = {}, []
 
     def best_index():
@@ -169,7 +173,8 @@ def evaluate_cams(cam_dir, data_root, split='train',
 
     for round_ in range(max_extensions + 1):
         cms = sum_over_images(
-            _CamConfusions(gt_dir, cam_dir, len(names), pred_ignore, todo),
+            _CamConfusions(gt_dir, cam_dir, len(names), pred_ignore, todo,
+                           labels),
             ids, nproc, desc='eval CAM')
         cm_of.update(zip(todo, cms))
         ts, best = best_index()
