@@ -9,10 +9,14 @@ records, per stage, a fingerprint of everything that determines its outputs
 (its settings, the content of the configs it uses, the fingerprints of the
 stages it reads from, and its input data: every file or folder outside the
 work folder named in its commands or ``inputs``, identified by the names,
-sizes and mtimes of the files under it, so a fixed image or label file
-reruns the stages that read it) and whether it finished:
+sizes, mtimes, ctimes and inodes of the files under it, so a fixed image or
+label file reruns the stages that read it, even one rewritten with its old
+size and mtime) and whether it finished, with the number of files in each
+output:
 
-* finished with the same fingerprint -> skipped;
+* finished with the same fingerprint and its outputs all there -> skipped;
+* finished, same fingerprint, but an output folder gone or holding fewer
+  files than it did -> run again (it resumes);
 * started but not finished, same fingerprint -> run again; the steps
   resume by themselves (per-image outputs that exist are skipped, training
   continues from the last checkpoint);
@@ -26,6 +30,12 @@ rerun with the same ``jobs`` gives the same numbers. With ``nproc > 1`` the
 commands marked ``distributed`` run under ``torchrun`` (``--launcher
 pytorch`` added). The package's folder is put first on ``PYTHONPATH``, and
 the commands run in the caller's working directory.
+
+One run at a time: :meth:`PipelineRunner.run` locks the work folder
+(``<work_dir>/.mmwsss.lock``, :func:`mmwsss.utils.sharding.lock_folder`).
+Each command runs in its own process group; SIGINT / SIGTERM to the
+pipeline are forwarded to those groups, no new stage starts, and the run
+ends once they have.
 """
 import hashlib
 import json

@@ -80,7 +80,6 @@ import json
 import math
 import os
 import os.path as osp
-import tempfile
 
 import numpy as np
 
@@ -556,17 +555,10 @@ def save_norms(path, stats, class_names=None, **meta):
                 if class_names is not None else None,
                 norms=stats['norms'], mean_rms=stats['mean_rms'],
                 image_count=stats['image_count'], **meta)
-    folder = osp.dirname(osp.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix='.tmp-', suffix='.json', dir=folder)
-    try:
-        with os.fdopen(fd, 'w') as f:
+    from mmwsss.utils.io import atomic_write  # 0666 & ~umask, not 0600
+    with atomic_write(path) as tmp:
+        with open(tmp, 'w') as f:
             json.dump(data, f, indent=2)
-        os.replace(tmp, path)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
     return data
 
 

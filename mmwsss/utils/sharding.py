@@ -12,7 +12,12 @@ id (atomically, see :mod:`mmwsss.utils.io`). Resume is checked, not trusted:
   (:func:`mmwsss.utils.io.verify_output`); a truncated or empty one (from a
   crash) is reported by name and recomputed;
 * temporary files (``.tmp-*``) older than this process, left by a killed
-  run, are removed at start.
+  run, are removed at start;
+* one run writes a folder at a time: an advisory lock
+  (``<out>/.mmwsss.lock``, :func:`lock_folder`) is held for the whole run; a
+  second run is refused naming the holder's pid and host;
+* a folder holding a manifest and no output (a run that failed before its
+  first output) is empty: its manifest is replaced, not compared.
 
 Ids whose outputs are all good are skipped, so running a killed job again
 finishes it; under ``torchrun`` each rank takes every ``world_size``-th id;

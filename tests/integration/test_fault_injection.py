@@ -131,7 +131,7 @@ def select_inputs(e, pseudo=None, sal=None, cls_labels=None):
 
 def test_outputs_honour_the_umask(env, tmp_path):
     for p in glob.glob(osp.join(env['cams'], '*')) + \
-            glob.glob(osp.join(env['fused'], '*')):
+            glob.glob(osp.join(env['fused'], '*')) + [env['norms']]:
         assert stat.S_IMODE(os.stat(p).st_mode) == 0o644, p
     old = os.umask(0o027)
     try:
