@@ -125,12 +125,21 @@ def _stat_identity(st):
     return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
 
 
-def data_digest(path):
+#: version of the input digest recorded with each stage (manifests without
+#: it were made with names, sizes and mtimes only)
+DIGEST_VERSION = 2
+
+
+def data_digest(path, legacy=False):
     """Cheap identity of input data: the relative names and
     :func:`_stat_identity` of the files under a folder (or of one file);
-    ``'missing'`` when the path does not exist."""
+    ``'missing'`` when the path does not exist. ``legacy``: names, sizes
+    and mtimes only (the digest of manifests before :data:`DIGEST_VERSION`
+    2, to carry their finished stages over)."""
+    ident = (lambda st: [st.st_size, st.st_mtime_ns]) if legacy \
+        else _stat_identity
     if osp.isfile(path):
-        return _sha(_stat_identity(os.stat(path)))
+        return _sha(ident(os.stat(path)))
     if not osp.isdir(path):
         return 'missing'
     entries = []
@@ -142,7 +151,7 @@ def data_digest(path):
                 st = os.stat(full)
             except FileNotFoundError:
                 continue
-            entries.append([osp.relpath(full, path), *_stat_identity(st)])
+            entries.append([osp.relpath(full, path), *ident(st)])
     return _sha(entries)
 
 
@@ -228,11 +237,15 @@ class PipelineRunner:
             with open(tmp, 'w') as f:
                 json.dump(self.manifest, f, indent=2, sort_keys=True)
 
-    def fingerprint(self, stage):
-        deps = {d: self.manifest['stages'].get(d, {}).get('fingerprint')
-                for d in stage.deps}
+    def fingerprint(self, stage, legacy=False):
+        stages = self.manifest['stages']
+        deps = {d: stages.get(d, {}).get('fingerprint') for d in stage.deps}
+        if legacy:  # as a manifest before DIGEST_VERSION 2 recorded it
+            deps = {d: stages.get(d, {}).get('legacy_fingerprint', fp)
+                    for d, fp in deps.items()}
         configs = {c: file_digest(c) for c in stage.config_files}
-        data = {p: self._data_digest(p) for p in self.input_paths(stage)}
+        data = {p: self._data_digest(p, legacy)
+                for p in self.input_paths(stage)}
         return _sha(dict(settings=stage.settings, deps=deps, configs=configs,
                          commands=stage.commands, data=data))
 
@@ -266,10 +279,10 @@ class PipelineRunner:
                 paths.append(full)
         return sorted(paths)
 
-    def _data_digest(self, path):
-        if path not in self._digests:
-            self._digests[path] = data_digest(path)
-        return self._digests[path]
+    def _data_digest(self, path, legacy=False):
+        if (path, legacy) not in self._digests:
+            self._digests[path, legacy] = data_digest(path, legacy)
+        return self._digests[path, legacy]
 
     def _record(self, name, entry=None, **fields):
         """Set (``entry``) or update (``fields``) one stage's manifest entry
@@ -407,6 +420,16 @@ class PipelineRunner:
         with self._lock:
             fp = self.fingerprint(stage)
         entry = self.manifest['stages'].get(stage.name, {})
+        if entry and entry.get('fingerprint') != fp and \
+                entry.get('digest') != DIGEST_VERSION:
+            # recorded with the older input digest: the same inputs by that
+            # digest carry the stage over (once; recorded with the new one)
+            with self._lock:
+                old = self.fingerprint(stage, legacy=True)
+            if old == entry.get('fingerprint'):
+                self._record(stage.name, fingerprint=fp,
+                             legacy_fingerprint=old, digest=DIGEST_VERSION)
+                entry = self.manifest['stages'][stage.name]
         gone = None
         if entry.get('status') == 'done' and entry.get('fingerprint') == fp:
             gone = missing_outputs(entry)
@@ -427,7 +450,8 @@ class PipelineRunner:
                     shutil.rmtree(out)
                 elif osp.exists(out):
                     os.remove(out)
-        self._record(stage.name, dict(fingerprint=fp, status='running',
+        self._record(stage.name, dict(fingerprint=fp, digest=DIGEST_VERSION,
+                                      status='running',
                                       started=time.time(),
                                       outputs=stage.outputs))
         t0 = time.time()
