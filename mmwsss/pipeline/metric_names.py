@@ -1,10 +1,12 @@
 """Stage metrics as a person reads them: names, units, one precision.
 
 The manifest keeps the raw keys of each evaluator (mmpretrain's
-``multi-label/mAP``, mmseg's ``aAcc``, the label stages' fractions); the
-report and the pipeline console show them through :func:`format_metric`:
-scores in percent with one decimal, thresholds with two, the SOD measures
-(fractions by convention) with three.
+``multi-label/mAP``, mmseg's ``aAcc``, the label stages' fractions). One
+convention for every reader (the report, the pipeline console, the study
+and its README block), in :func:`display_value`: every score in percent
+(the label stages' fractions and the SOD measures x 100, mmseg's and
+mmpretrain's as they are), thresholds as they are. :func:`format_metric`
+writes them with one decimal (thresholds with two).
 """
 
 #: raw key -> readable name
@@ -28,6 +30,9 @@ FRACTION_STAGES = ('cam', 'expand', 'select')
 FRACTION_SCORES = ('Acc', 'Acc_class', 'mIoU', 'fwIoU')
 #: stages whose scores are percent already (mmseg / mmpretrain)
 PERCENT_STAGES = ('classify', 'segment_expand', 'segment_select')
+#: stages whose scores are all fractions in [0, 1] (the SOD measures MAE,
+#: maxFm, meanFm, adpFm, Sm, meanEm, maxEm, adpEm), shown in percent
+FRACTION_ONLY_STAGES = ('saliency', )
 #: bookkeeping, not results
 NOT_METRICS = ('data_time', 'time', 'step', 'num_images', 'iter', 'epoch')
 #: the metrics of a stage worth one line on the console, in order
@@ -58,18 +63,29 @@ def is_metric(key, value):
             and key not in NOT_METRICS)
 
 
-def format_value(stage, key, value):
-    """The value with its unit: ``'45.3 %'``, ``'0.05'``, ``'0.038'``."""
+def display_value(stage, key, value):
+    """``(number, unit)`` of one stage metric in the one convention of
+    every reader: scores in percent (``'%'``), anything else (a threshold)
+    as it is (``''``)."""
     stage = ALIASES.get(stage, stage)
-    if stage in FRACTION_STAGES and key in FRACTION_SCORES:
-        return f'{100 * value:.1f} %'
+    value = float(value)
+    if stage in FRACTION_STAGES:
+        return (100.0 * value, '%') if key in FRACTION_SCORES else (value, '')
     if stage in PERCENT_STAGES:
-        return f'{value:.1f} %'
+        return value, '%'
+    if stage in FRACTION_ONLY_STAGES:
+        return 100.0 * value, '%'
+    return value, ''
+
+
+def format_value(stage, key, value):
+    """The value with its unit: ``'45.3 %'``, ``'0.05'``."""
+    number, unit = display_value(stage, key, value)
+    if unit == '%':
+        return f'{number:.1f} %'
     if 'threshold' in key:
-        return f'{value:.2f}'
-    if stage == 'saliency':
-        return f'{value:.3f}'
-    return f'{value:.3g}'
+        return f'{number:.2f}'
+    return f'{number:.3g}'
 
 
 def format_metric(stage, key, value):

@@ -39,7 +39,7 @@ import numpy as np
 
 from mmwsss.utils.io import atomic_write
 
-from .metric_names import metric_name
+from .metric_names import display_value, metric_name
 from .run_info import run_info
 
 #: repository root (``tools/run_pipeline.py`` lives there)
@@ -53,14 +53,6 @@ CLAIMS = (
     ('segmenter', 'segment_select', 'segment_expand',
      'segmenter on fused - on expanded labels (val mIoU, points)'),
 )
-#: label stages: these scores are fractions in the manifest
-FRACTION_STAGES = ('cam', 'expand', 'select')
-FRACTION_SCORES = ('Acc', 'Acc_class', 'mIoU', 'fwIoU')
-#: stages whose scores are already percent (mmseg / mmpretrain metrics)
-PERCENT_STAGES = ('classify', 'segment_expand', 'segment_select')
-#: stages whose scores are all fractions in [0, 1] (the SOD measures MAE,
-#: maxFm, meanFm, adpFm, Sm, meanEm, maxEm, adpEm)
-FRACTION_ONLY_STAGES = ('saliency', )
 #: numbers in the metrics that are bookkeeping, not results
 NOT_METRICS = ('data_time', 'time', 'step', 'num_images')
 
@@ -174,17 +166,9 @@ def report_path(work_dir, seed):
 
 # --------------------------------------------------------------------------
 # aggregation (numpy only)
-def metric_in_percent(stage, key, value):
-    """``(value, unit)`` of one stage metric as the study shows it: scores
-    in percent (``'%'``), anything else (a threshold) as it is (``''``)."""
-    value = float(value)
-    if stage in FRACTION_STAGES:
-        return (100.0 * value, '%') if key in FRACTION_SCORES else (value, '')
-    if stage in PERCENT_STAGES:
-        return value, '%'
-    if stage in FRACTION_ONLY_STAGES:
-        return 100.0 * value, '%'
-    return value, ''
+#: ``(value, unit)`` of one stage metric: the units of the report and the
+#: console (:func:`mmwsss.pipeline.metric_names.display_value`)
+metric_in_percent = display_value
 
 
 def stage_metrics(report):

@@ -27,7 +27,7 @@ def test_readable_metrics_one_precision():
     assert format_metric('fuse', 'Acc', 0.9) == 'pixel accuracy 90.0 %'
     assert format_metric('segment_select', 'aAcc', 85.71) == \
         'pixel accuracy 85.7 %'
-    assert format_metric('saliency', 'maxFm', 0.92613) == 'max F 0.926'
+    assert format_metric('saliency', 'maxFm', 0.92613) == 'max F 92.6 %'
     assert summary('cam', dict(mIoU=0.4, best_threshold=0.05, sweep=[1],
                                Acc=0.8)) == \
         'mIoU 40.0 %, best background threshold 0.05'

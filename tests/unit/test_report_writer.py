@@ -148,7 +148,7 @@ def test_report_headline_charts_grid_and_json(fake):
     # metric names as a person reads them, percent with one decimal
     assert 'multi-label/' not in page and 'aAcc' not in page
     for text in ('mAP 87.3 %', 'pixel accuracy 77.7 %', 'mIoU 25.4 %',
-                 'best background threshold 0.10', 'MAE 0.036',
+                 'best background threshold 0.10', 'MAE 3.6 %',
                  'pixel accuracy 80.1 %', '123 s'):
         assert text in page, text
     assert not re.search(r'\d\.\d\d %', page)
