@@ -12,8 +12,10 @@
   (class salience) and the split list ``ImageSets/Segmentation/all.txt``.
 
 ``measure`` runs a command as a fresh process and returns its wall time,
-start-up included, and its peak RSS (``wait4``'s ``ru_maxrss``: the
-process and the children it waited for).
+start-up included, its CPU time (user + system) and its peak RSS
+(``wait4``'s ``ru_maxrss`` and times: the process and the children it
+waited for). On a machine shared with other jobs the CPU time is the
+steadier of the two.
 """
 import json
 import os
@@ -157,8 +159,8 @@ def measure(cmd, env=None):
     if proc.returncode != 0:
         raise RuntimeError(f'{" ".join(cmd)} exited {proc.returncode}:\n'
                            f'{stderr[-4000:]}')
-    return dict(wall_s=wall, peak_rss_mb=usage.ru_maxrss / 1024,
-                stdout=stdout)
+    return dict(wall_s=wall, cpu_s=usage.ru_utime + usage.ru_stime,
+                peak_rss_mb=usage.ru_maxrss / 1024, stdout=stdout)
 
 
 def tool_env(repo):

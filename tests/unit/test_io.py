@@ -78,3 +78,46 @@ def test_cls_labels_read_without_running_code(tmp_path):
     np.save(bad, np.zeros(3))
     with pytest.raises(ValueError, match='expected a dict'):
         load_cls_labels(bad)
+
+
+def test_label_and_grey_pngs_decode_in_place_as_pil_does(tmp_path):
+    """load_label_png / load_grey_png decode straight into numpy memory:
+    the same values as ``np.asarray(Image.open(...))`` for palette and grey
+    PNGs of several sizes; with a PixelBuffer the memory is reused; bad
+    files raise errors naming them."""
+    from PIL import Image
+
+    from mmwsss.utils.io import (PixelBuffer, load_grey_png, load_label_png,
+                                 save_grey_png, save_label_png)
+    rng = np.random.default_rng(0)
+    buffer = PixelBuffer()
+    previous = None
+    for h, w in ((375, 500), (17, 3), (500, 333), (1, 1)):
+        label = rng.integers(0, 21, (h, w)).astype(np.uint8)
+        label[rng.random((h, w)) < 0.1] = 255
+        path = str(tmp_path / f'l{h}x{w}.png')
+        save_label_png(path, label)
+        grey = str(tmp_path / f'g{h}x{w}.png')
+        save_grey_png(grey, (label * 7).astype(np.uint8))
+        for got in (load_label_png(path), load_label_png(path,
+                                                         buffer=buffer)):
+            assert got.dtype == np.uint8 and got.flags.writeable
+            np.testing.assert_array_equal(got, label)
+            np.testing.assert_array_equal(got, np.asarray(Image.open(path)))
+        np.testing.assert_array_equal(load_grey_png(grey), label * 7)
+        got = load_label_png(path, buffer=buffer)
+        if previous is not None and h * w <= previous:
+            assert np.shares_memory(got, buffer.array(1, 1))
+        previous = max(previous or 0, h * w)
+    whole = open(str(tmp_path / 'l375x500.png'), 'rb').read()
+    cut = tmp_path / 'cut.png'
+    cut.write_bytes(whole[:len(whole) // 2])
+    with pytest.raises(ValueError, match='cut.png: .*truncated or corrupt'):
+        load_label_png(str(cut))
+    (tmp_path / 'empty.png').write_bytes(b'')
+    with pytest.raises(ValueError, match=r'empty.png: empty file'):
+        load_label_png(str(tmp_path / 'empty.png'))
+    with pytest.raises(FileNotFoundError, match='missing.png'):
+        load_label_png(str(tmp_path / 'missing.png'))
+    with pytest.raises(FileNotFoundError, match='label file not found'):
+        load_label_png(str(tmp_path))

@@ -16,7 +16,7 @@ from mmwsss.cam.cam_to_label import DEFAULT_BG_THRESHOLDS, cam_to_label
 from mmwsss.datasets.voc_layout import (cam_label_keys, image_labels_if_any,
                                         read_split, require_files,
                                         resolve_class_names, root_path)
-from mmwsss.utils.io import load_cam_npz, load_label_png
+from mmwsss.utils.io import PixelBuffer, load_cam_npz, load_label_png
 
 from .seg_metrics import (PRED_IGNORE_POLICIES, confusion_matrix,
                           scores_from_confusion)
@@ -39,12 +39,14 @@ class _LabelConfusion:
         self.gt_dir, self.pred_dir = gt_dir, pred_dir
         self.pred_suffix, self.num_classes = pred_suffix, num_classes
         self.pred_ignore = pred_ignore
+        # the maps of one image at a time, decoded into reused memory
+        self.buffers = PixelBuffer(), PixelBuffer()
 
     def __call__(self, img_id):
         gt_path = osp.join(self.gt_dir, img_id + '.png')
         pred_path = osp.join(self.pred_dir, img_id + self.pred_suffix)
-        gt = load_label_png(gt_path)
-        pred = load_label_png(pred_path)
+        gt = load_label_png(gt_path, buffer=self.buffers[0])
+        pred = load_label_png(pred_path, buffer=self.buffers[1])
         check_same_size(gt, pred, gt_path, pred_path)
         try:
             return confusion_matrix(gt, pred, self.num_classes,
@@ -89,11 +91,12 @@ class _CamConfusions:
         self.gt_dir, self.cam_dir = gt_dir, cam_dir
         self.num_classes, self.pred_ignore = num_classes, pred_ignore
         self.thresholds = thresholds
+        self.buffer = PixelBuffer()  # the GT of one image at a time
 
     def __call__(self, img_id):
         gt_path = osp.join(self.gt_dir, img_id + '.png')
         cam_path = osp.join(self.cam_dir, img_id + '.npz')
-        gt = load_label_png(gt_path)
+        gt = load_label_png(gt_path, buffer=self.buffer)
         keys, cams = load_cam_npz(cam_path,
                                   *cam_label_keys(self.labels, img_id))
         if cams.shape[1:] != gt.shape:

@@ -5,6 +5,8 @@ accumulate one ``C x C`` confusion matrix over a whole split (rows = ground
 truth, columns = prediction), then read Acc, Acc_class, mIoU, fwIoU and the
 per-class IoU off it. Pure numpy.
 """
+import threading
+
 import numpy as np
 
 #: how predicted-255 (ignore) pixels are counted, see ``confusion_matrix``
@@ -68,31 +70,75 @@ def _confusion_uint8(gt, pred, num_classes, ignore_index, pred_ignore):
     every pixel touched by a few uint8 passes only.
 
     The pixels are counted per run of one (gt, pred) pair
-    (:func:`_pair_runs`); the policy and the range checks then work on
-    those runs instead of on every pixel. Needs ``num_classes <=
-    ignore_index`` (no class is the ignore value).
+    (:func:`_pair_runs`); each run's cell comes from two 256-entry tables
+    (:func:`_cell_tables`: the ignore value and the policy, the range
+    checks as cells of their own), so the runs go through one weighted
+    ``np.bincount``. Needs ``num_classes <= ignore_index`` (no class is the
+    ignore value).
     """
     gt_val, pred_val, counts = _pair_runs(gt.reshape(-1), pred.reshape(-1))
-    keep = gt_val != ignore_index
-    if pred_ignore == 'ignore':
-        keep &= pred_val != ignore_index
-    gt_val, pred_val, counts = gt_val[keep], pred_val[keep], counts[keep]
-    if gt_val.size and gt_val.max() >= num_classes:
-        raise ValueError(f'gt holds class {gt_val.max()} outside 0..'
-                         f'{num_classes - 1} (and != {ignore_index})')
-    is_ignore = pred_val == ignore_index
-    valid = pred_val[~is_ignore]
-    if valid.size and valid.max() >= num_classes:
-        raise ValueError(f'prediction holds class {valid.max()} '
-                         f'outside 0..{num_classes - 1}')
-    column = pred_val.astype(np.intp)
-    column[is_ignore] = 0 if pred_ignore == 'background' else num_classes
-    index = gt_val.astype(np.intp) * (num_classes + 1)
-    index += column
-    cm = np.bincount(index, weights=counts,
-                     minlength=num_classes * (num_classes + 1))
+    row_of, col_of = _cell_tables(num_classes, ignore_index, pred_ignore)
+    index = row_of[gt_val]
+    index += col_of[pred_val]
+    n = num_classes
+    cells = np.bincount(index, weights=counts,
+                        minlength=(n + 2) * (n + 3)).reshape(n + 2, n + 3)
+    # row n: gt ignored; row n + 1: gt out of range; column n + 1: pred
+    # ignored (policy 'ignore'); column n + 2: pred out of range
+    bad_gt = cells[n + 1].sum() - (cells[n + 1, n + 1]
+                                   if pred_ignore == 'ignore' else 0)
+    if bad_gt:
+        bad = (gt_val != ignore_index) & (gt_val >= n)
+        if pred_ignore == 'ignore':
+            bad &= pred_val != ignore_index
+        raise ValueError(f'gt holds class {gt_val[bad].max()} outside 0..'
+                         f'{n - 1} (and != {ignore_index})')
+    if cells[:n, n + 2].any():
+        keep = gt_val < n
+        bad = pred_val[keep]
+        bad = bad[bad != ignore_index]
+        raise ValueError(f'prediction holds class {bad.max()} '
+                         f'outside 0..{n - 1}')
     # float64 sums of integers below 2**53: exact
-    return cm.astype(np.int64).reshape(num_classes, num_classes + 1)
+    return cells[:n, :n + 1].astype(np.int64)
+
+
+_TABLES = {}
+
+
+def _cell_tables(num_classes, ignore_index, pred_ignore):
+    """``(row_of, col_of)``: the cell ``row_of[gt] + col_of[pred]`` of a
+    (gt, pred) pair in an ``(n + 2) x (n + 3)`` table (``n`` classes) whose
+    first ``n`` rows and ``n + 1`` columns are the confusion matrix;
+    cached."""
+    key = (num_classes, ignore_index, pred_ignore)
+    if key not in _TABLES:
+        n, cols = num_classes, num_classes + 3
+        row_of = np.full(256, (n + 1) * cols, np.intp)
+        row_of[:n] = np.arange(n) * cols
+        row_of[ignore_index] = n * cols
+        col_of = np.full(256, n + 2, np.intp)
+        col_of[:n] = np.arange(n)
+        col_of[ignore_index] = dict(background=0, wrong=n,
+                                    ignore=n + 1)[pred_ignore]
+        _TABLES[key] = row_of, col_of
+    return _TABLES[key]
+
+
+_scratch = threading.local()
+
+
+def _change_buffers(n):
+    """Two reusable ``n - 1`` long bool buffers for :func:`_pair_runs`
+    (views of a per-thread buffer that only grows). Fresh 180 KB
+    temporaries for every image cost more than the counting itself: the
+    allocator gives their pages back to the system between images and
+    every page faults again (about 150 page faults per VOC-size image pair,
+    measured)."""
+    buf = getattr(_scratch, 'buf', None)
+    if buf is None or buf.size < 2 * (n - 1):
+        buf = _scratch.buf = np.empty(2 * (n - 1), bool)
+    return buf[:n - 1], buf[n - 1:2 * (n - 1)]
 
 
 def _pair_runs(gt, pred):
@@ -101,24 +147,21 @@ def _pair_runs(gt, pred):
     per run (a pair may occur in several runs).
 
     Label maps are piecewise constant, so the flat arrays are long runs of
-    the same pair: the run starts are found with uint8 comparisons (scanned
-    8 pixels per 64-bit word), and each run is then counted once with its
-    length. Counting every pixel (``np.bincount``) is slow on such data
-    (each increment waits for the previous one to the same bin) and needs a
-    64-bit index per pixel; it is used only for maps with short runs
-    (noise), where it is the faster way.
+    the same pair: the run starts are found with two uint8 comparisons of
+    neighbours and one ``flatnonzero``, and each run is then counted once
+    with its length. Counting every pixel (``np.bincount``) is slow on such
+    data (each increment waits for the previous one to the same bin) and
+    needs a 64-bit index per pixel; it is used only for maps with short
+    runs (noise), where it is the faster way.
     """
     n = gt.size
-    if n == 0:
-        empty = np.zeros(0, np.uint8)
-        return empty, empty, np.zeros(0, np.intp)
-    words = -(-(n - 1) // 8)
-    change = np.empty(words * 8, bool)
-    change[n - 1:] = False
-    np.not_equal(gt[1:], gt[:-1], out=change[:n - 1])
-    change[:n - 1] |= pred[1:] != pred[:-1]
-    hot = np.flatnonzero(change.view(np.uint64) != 0)  # words with a change
-    if hot.size * 8 > n // 4:
+    if n < 2:
+        return gt.copy(), pred.copy(), np.ones(n, np.intp)
+    change, other = _change_buffers(n)
+    np.not_equal(gt[1:], gt[:-1], out=change)
+    np.not_equal(pred[1:], pred[:-1], out=other)
+    change |= other
+    if np.count_nonzero(change) > n // 4:
         index = gt.astype(np.uint16)
         index <<= 8
         index |= pred
@@ -126,13 +169,13 @@ def _pair_runs(gt, pred):
         pairs = np.flatnonzero(counts)
         return ((pairs >> 8).astype(np.uint8),
                 (pairs & 255).astype(np.uint8), counts[pairs])
-    bit = np.flatnonzero(change.reshape(words, 8)[hot])
-    starts = np.empty(bit.size + 1, np.intp)
+    last = np.flatnonzero(change)        # a run ends at each change
+    starts = np.empty(last.size + 1, np.intp)
     starts[0] = 0
-    np.left_shift(hot[bit >> 3], 3, out=starts[1:])
-    starts[1:] += bit & 7
-    starts[1:] += 1                      # a run starts after each change
-    lengths = np.diff(starts, append=n)
+    np.add(last, 1, out=starts[1:])
+    lengths = np.empty_like(starts)
+    np.subtract(starts[1:], starts[:-1], out=lengths[:-1])
+    lengths[-1] = n - starts[-1]
     return gt[starts], pred[starts], lengths
 
 
