@@ -216,7 +216,7 @@ def run_seed(data_root, split, out, seed, nproc=0, log=print):
     sweep result (also written to ``out/sweep.json`` and ``sweep.md``)."""
     from mmwsss.stages.select import (SelectSettings, run_class_salience,
                                       run_sweep)
-    from mmwsss.selector.sweep import format_markdown
+    from mmwsss.selector.sweep_tables import format_markdown
     from mmwsss.utils.io import atomic_write
     make_standins(data_root, split, out, seed, log=log)
     settings = SelectSettings(
@@ -240,7 +240,7 @@ METRICS = ('Acc', 'Acc_class', 'mIoU', 'fwIoU')
 def summarize(results, command=''):
     """Markdown: the threshold sweep over seeds (mean ± std, percent)
     beside the paper's Table 3, and the shape check of every seed."""
-    from mmwsss.selector.sweep import table3_shape
+    from mmwsss.selector.sweep_tables import table3_shape
     first = results[0]
     rows = [r for r in first['table3'] if r['alpha'] is not None]
     lines = [f'Threshold sweep on stand-ins from real VOC masks '

@@ -29,7 +29,8 @@ import os.path as osp
 
 from mmwsss.evaluation.functional import PRED_IGNORE_POLICIES
 from mmwsss.selector import TABLE3_ALPHAS
-from mmwsss.selector.sweep import BLEND_WEIGHTS, format_markdown
+from mmwsss.selector.sweep import BLEND_WEIGHTS
+from mmwsss.selector.sweep_tables import format_markdown
 from mmwsss.stages.select import write_sweep
 from mmwsss.stages.select_cli import add_cli_args, settings_from_args
 

@@ -7,7 +7,7 @@ OpenMMLab):
 * **Table 3 analogue: the selection threshold alpha** (the paper's Table
   3). A single-class region is replaced by the saliency mask ``P_S`` when
   its agreement ``o = IoU(P_CAM, P_S)`` reaches alpha
-  (:func:`~mmwsss.selector.selector_core.fuse_threshold`). ``alpha = 1``
+  (:func:`~mmwsss.selector.fusion_rules.fuse_threshold`). ``alpha = 1``
   is the expanded labels unchanged (the paper's 78.13, Table 4's RS+EPM
   without SOD), ``alpha = 0`` replaces every region with a non-empty
   ``P_S`` (the paper's 77.57); the paper peaks at 0.3-0.4 (79.45).
@@ -27,11 +27,11 @@ input label), the tau rows share one fused label (alpha* never depends on
 (:mod:`mmwsss.evaluation.functional.seg_metrics`); each row holds Acc,
 Acc_class, mIoU, fwIoU, the per-class IoU and the decisions taken.
 
-Use :class:`SelectorSweep` on arrays, :func:`sweep_dirs` on folders (what
+Use :class:`SelectorSweep` on arrays,
+:func:`mmwsss.selector.sweep_folders.sweep_dirs` on folders (what
 ``tools/sweep_selector.py`` and the pipeline's select stage run), and
-:func:`format_markdown` for the tables.
+:func:`mmwsss.selector.sweep_tables.format_markdown` for the tables.
 """
-import os.path as osp
 from collections import Counter
 
 import numpy as np
@@ -40,14 +40,14 @@ from mmwsss.evaluation.functional.seg_metrics import (PRED_IGNORE_POLICIES,
                                                       confusion_matrix,
                                                       scores_from_confusion)
 
+from .fusion_rules import (alpha_star_score, blend_label, fuse_soft,
+                           fuse_threshold, threshold_selects)
+from .salient_object_selector import SalientObjectSelector
 from .selector_core import (DEFAULT_BG_THR, DEFAULT_SAL_THR,
                             DEFAULT_SALIENT_THR, DEFAULT_T0, DEFAULT_T1,
-                            DEFAULT_TAUS, TABLE3_ALPHAS,
-                            SalientObjectSelector, alpha_star_score,
-                            binarize_saliency,
-                            blend_label, cam_of_class, class_iou, fuse_soft,
-                            fuse_threshold, saliency_to_float,
-                            single_foreground_class, threshold_selects)
+                            DEFAULT_TAUS, TABLE3_ALPHAS, binarize_saliency,
+                            cam_of_class, class_iou, saliency_to_float,
+                            single_foreground_class)
 
 METRICS = ('Acc', 'Acc_class', 'mIoU', 'fwIoU')
 #: the fixed blend weights (the grid of Table 3, read as weights)
@@ -106,7 +106,7 @@ class SelectorSweep:
             ``alpha_star``).
         t0, t1, salient_thr, sal_thr, bg_thr, tau, alpha_star: the
             selector's settings (see
-            :func:`~mmwsss.selector.selector_core.select_and_fuse`).
+            :func:`~mmwsss.selector.fusion_rules.select_and_fuse`).
         pred_ignore: how predicted 255 pixels count.
 
     ``row_names`` lists the rows; :meth:`image` returns one image's
@@ -302,199 +302,3 @@ class SelectorSweep:
             sweep_settings=dict(s, alphas=self.alphas, weights=self.weights,
                                 taus=self.taus,
                                 pred_ignore=self.pred_ignore))
-
-
-# --------------------------------------------------------------------------
-# on folders
-class _SweepImage:
-    """One image of :func:`sweep_dirs`: the sweep rows of the main label
-    folder and the before / after confusion matrices of Table 4 (reaches
-    the pool workers through the fork)."""
-
-    def __init__(self, inputs, sweep, selector, sources):
-        self.inputs, self.sweep = inputs, sweep
-        self.selector, self.sources = selector, sources
-
-    def __call__(self, img_id):
-        inputs, num = self.inputs, self.sweep.num_classes
-        try:
-            gt = inputs.gt(img_id)
-            label, sal, img_label, cams = inputs.load(img_id,
-                                                      with_cams=True)
-            rows = self.sweep.image(label, sal, img_label, gt, cams=cams,
-                                    img_id=img_id)
-            t4 = np.zeros((len(self.sources), 2, num, num + 1), np.int64)
-            t4_dec = []
-            for k, path in enumerate(self.sources):
-                if path is not None:
-                    label = inputs.load(
-                        img_id, label_path=osp.join(path, f'{img_id}.png'))[0]
-                    if label.shape != gt.shape:
-                        raise ValueError(
-                            f'{inputs.gt_path(img_id)}: ground truth is '
-                            f'{gt.shape}, {path}/{img_id}.png {label.shape}')
-                out, dec = self.selector(
-                    label, sal, img_label,
-                    cams=cams if self.selector.mode == 'soft' else None,
-                    img_id=img_id)
-                t4[k, 0] = self.sweep._cm(gt, label)
-                t4[k, 1] = self.sweep._cm(gt, out)
-                t4_dec.append(dec['decision'])
-        except (ValueError, KeyError) as e:
-            raise RuntimeError(f'image {img_id!r}: {e}') from e
-        return rows, t4, t4_dec
-
-
-def sweep_dirs(inputs, norms, selector_settings=None, baselines=(),
-               pseudo_name=None, alphas=TABLE3_ALPHAS, weights=BLEND_WEIGHTS,
-               taus=None, pred_ignore='background', nproc=0):
-    """Every sweep over a split on disk.
-
-    Args:
-        inputs (:class:`mmwsss.selector.inputs.SelectorInputs`): the split,
-            its pseudo-labels (the sweeps' labels), saliency maps, CAMs and
-            ground truth.
-        norms: the K class salience values.
-        selector_settings (dict): the selector's settings (keys of
-            :class:`SalientObjectSelector`); its ``mode`` is the selector
-            of Table 4, the rest set the sweeps' rules.
-        baselines: ``(name, folder)`` of other methods' labels (Table 4).
-        pseudo_name: Table 4's name of ``inputs``' label folder.
-        nproc (int): worker processes (0 = in-process).
-
-    Returns:
-        the dict of :meth:`SelectorSweep.result` plus ``table4``,
-        ``settings``, ``class_names``.
-    """
-    from mmwsss.utils.sharding import map_images
-    settings = dict(selector_settings or {})
-    settings.setdefault('mode', 'hard')
-    main = SalientObjectSelector(norms, **settings)
-    rule = {k: settings[k] for k in ('t0', 't1', 'salient_thr', 'sal_thr',
-                                     'bg_thr', 'tau', 'alpha_star')
-            if settings.get(k) is not None}
-    sweep = SelectorSweep(norms, inputs.num_classes + 1, alphas=alphas,
-                          weights=weights, taus=taus,
-                          pred_ignore=pred_ignore, **rule)
-    pseudo_name = pseudo_name or osp.basename(
-        osp.normpath(inputs.pseudo_dir))
-    table4 = [(pseudo_name, None)] + list(baselines)
-    num = sweep.num_classes
-    t4_total = np.zeros((len(table4), 2, num, num + 1), np.int64)
-    t4_counts = [Counter() for _ in table4]
-    work = _SweepImage(inputs, sweep, main, [p for _, p in table4])
-    for rows, t4, t4_dec in map_images(work, inputs.ids, nproc,
-                                       desc='sweep'):
-        sweep.add(rows)
-        t4_total += t4
-        for c, d in zip(t4_counts, t4_dec):
-            c[d] += 1
-    result = sweep.result()
-    t4_rows = []
-    for k, (name, path) in enumerate(table4):
-        for j, sod in enumerate((False, True)):
-            counts = t4_counts[k] if sod else Counter()
-            t4_rows.append(dict(
-                method=name, sod=sod,
-                label_dir=osp.abspath(path or inputs.pseudo_dir),
-                **scores(t4_total[k, j]), decisions=dict(counts),
-                changed_images=counts['replaced'] + counts['fused']))
-    result.update(
-        table4=t4_rows,
-        settings=dict(main.settings, split=inputs.split_file,
-                      pred_ignore=pred_ignore,
-                      cam_source=inputs.cam_dir or
-                      'class region as a 0/1 map',
-                      norms=main.norms),
-        class_names=['background'] + list(inputs.class_names))
-    return result
-
-
-# --------------------------------------------------------------------------
-# tables
-def _pct(x):
-    return '-' if x is None or np.isnan(x) else f'{100 * x:.2f}%'
-
-
-def format_markdown(result):
-    """The sweeps as Markdown: Table 3 analogue (with the paper's numbers
-    beside), the blend weights, the tau gate and, when present, Table 4."""
-    s = result.get('settings') or {}
-    sw = result['sweep_settings']
-    title = f"{s.get('split', 'split')} ({result['num_images']} images, " \
-        f"{result['num_classes']} classes incl. background)"
-    lines = [
-        f'# Selector sweeps: {title}', '',
-        f"Predicted 255 counted as: {sw['pred_ignore']}. Rules: t0="
-        f"{sw['t0']:g}, t1={sw['t1']:g}, salient_thr={sw['salient_thr']:g}, "
-        f"sal_thr={sw['sal_thr']:g}, alpha*={sw['alpha_star']}, "
-        f"tau={sw['tau']:g}, bg_thr={sw['bg_thr']:g}. Soft-mode CAM source: "
-        f"{s.get('cam_source', '-')}.", '',
-        '## Table 3 analogue: selection threshold alpha', '',
-        'A single-class region is replaced by the saliency mask when '
-        'IoU(P_CAM, P_S) >= alpha; alpha = 1 is the expanded labels '
-        'unchanged, alpha = 0 replaces every region with non-empty '
-        'saliency. The paper\'s columns are its Table 3 (RS+EPM labels on '
-        'VOC train), for the shape only.', '',
-        '| Alpha | Acc | Acc_class | mIoU | fwIoU | replaced images | '
-        'paper mIoU | paper Acc |',
-        '| --- | --- | --- | --- | --- | --- | --- | --- |']
-    for row in result['table3']:
-        p = row.get('paper') or {}
-        lines.append(f"| {row['name']} | " + ' | '.join(
-            _pct(row[m]) for m in METRICS) + f" | {row['changed_images']} | "
-            f"{_pct(p.get('mIoU'))} | {_pct(p.get('Acc'))} |")
-    lines += ['', '## Blend weight (soft mode with one fixed weight; not '
-              'the paper\'s Table 3)', '',
-              'New region: (1 - w) * CAM_c + w * S >= bg_thr. w = 0 is the '
-              'input labels.', '',
-              '| weight | Acc | Acc_class | mIoU | fwIoU | fused images |',
-              '| --- | --- | --- | --- | --- | --- |']
-    for row in result['blend']:
-        lines.append(f"| {row['name']} | " + ' | '.join(
-            _pct(row[m]) for m in METRICS) + f" | {row['changed_images']} |")
-    lines += ['', f"## The gate tau of alpha* ({sw['alpha_star']})", '',
-              '| tau | Acc | Acc_class | mIoU | fwIoU | fused images | '
-              '0 < alpha* < 1 | mean alpha* |',
-              '| --- | --- | --- | --- | --- | --- | --- | --- |']
-    for row in result['tau']:
-        mean = '-' if row['mean_alpha'] is None else \
-            f"{row['mean_alpha']:.3f}"
-        lines.append(f"| {row['tau']:g} | " + ' | '.join(
-            _pct(row[m]) for m in METRICS) +
-            f" | {row['fused_images']} | {row['fractional_images']} | "
-            f"{mean} |")
-    if result.get('table4'):
-        lines += ['', f"## Table 4: before / after the selector "
-                  f"({s.get('mode', '-')} mode)", '',
-                  '| Method | SOD | Acc | Acc_class | mIoU | fwIoU |',
-                  '| --- | --- | --- | --- | --- | --- |']
-        for row in result['table4']:
-            lines.append(f"| {row['method']} | "
-                         f"{'✓' if row['sod'] else '×'} | " +
-                         ' | '.join(_pct(row[m]) for m in METRICS) + ' |')
-    return '\n'.join(lines) + '\n'
-
-
-def table3_shape(result, metric='mIoU', tol=0.0):
-    """How the threshold sweep's curve compares with the paper's shape:
-    a dict with ``rises_from_0`` (some alpha in (0, 1) beats alpha = 0),
-    ``peak_inside`` (the best alpha lies strictly inside (0, 1)),
-    ``baseline_at_1`` (alpha = 1 equals the input labels) and ``peak``
-    (the best alpha and its score). ``tol`` is the margin a difference
-    must exceed."""
-    rows = [r for r in result['table3'] if r.get('alpha') is not None]
-    by_alpha = {r['alpha']: r[metric] for r in rows}
-    inner = {a: v for a, v in by_alpha.items() if 0.0 < a < 1.0}
-    best = max(by_alpha, key=lambda a: by_alpha[a])
-    base = result['baseline'][metric]
-    out = dict(peak=dict(alpha=best, value=by_alpha[best]))
-    if 0.0 in by_alpha and inner:
-        out['rises_from_0'] = max(inner.values()) > by_alpha[0.0] + tol
-    if inner:
-        out['peak_inside'] = 0.0 < best < 1.0 and all(
-            by_alpha[best] > by_alpha[e] + tol
-            for e in (0.0, 1.0) if e in by_alpha)
-    if 1.0 in by_alpha:
-        out['baseline_at_1'] = abs(by_alpha[1.0] - base) <= 1e-12
-    return out

@@ -42,7 +42,9 @@ from mmwsss.selector import (ALPHA_STAR_KINDS, DEFAULT_BG_THR,
 from mmwsss.selector.class_salience import compute_class_salience
 from mmwsss.selector.inputs import SelectorInputs
 from mmwsss.selector.offline_fusion import fuse_split
-from mmwsss.selector.sweep import BLEND_WEIGHTS, format_markdown, sweep_dirs
+from mmwsss.selector.sweep import BLEND_WEIGHTS
+from mmwsss.selector.sweep_folders import sweep_dirs
+from mmwsss.selector.sweep_tables import format_markdown
 from mmwsss.utils.io import atomic_write
 
 from .entry import Step, run_step_file
@@ -169,7 +171,7 @@ def run_sweep(settings, baselines=(), pseudo_name=None,
     threshold, the alpha* and Algorithm 1 rules, the blend weights, the tau
     gate) and Table 4 (before / after the selector of ``settings`` for
     ``pseudo_dir`` and every ``(name, folder)`` of ``baselines``), by
-    :func:`mmwsss.selector.sweep.sweep_dirs`. Returns its result dict."""
+    :func:`mmwsss.selector.sweep_folders.sweep_dirs`. Returns its result dict."""
     s = settings
     norms = load_norms(s.norms)['norms']
     selector = {k: getattr(s, k) for k in SELECTOR_KEYS}

@@ -7,8 +7,8 @@ from mmwsss.evaluation.functional import (confusion_matrix,
                                           scores_from_confusion)
 from mmwsss.selector import (SalientObjectSelector, fuse_soft,
                              fuse_threshold, select_and_fuse, soft_alpha)
-from mmwsss.selector.sweep import (PAPER_TABLE3, SelectorSweep,
-                                   format_markdown, table3_shape)
+from mmwsss.selector.sweep import PAPER_TABLE3, SelectorSweep
+from mmwsss.selector.sweep_tables import format_markdown, table3_shape
 
 I = 255  # noqa: E741
 
