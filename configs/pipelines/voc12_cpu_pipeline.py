@@ -35,7 +35,7 @@ classify = dict(
     cfg_options=dict())
 # stage cam: scales relative to the original image, plus the mirror (IRN:
 # 1.0, 0.5, 1.5, 2.0; the classifier here saw images at about half size)
-cam = dict(scales=[0.5, 0.75, 1.0], flip=True)
+cam = dict(scales=[0.5, 1.0], flip=True)
 # stage expand: IRN's learned expansion on a frozen ImageNet Lite0 relation
 # backbone; the relation labels' thresholds and the walk's background
 # threshold are set relative to the CAM sweep's best threshold, and the
@@ -52,7 +52,7 @@ expand = dict(
               ref_cells=11750))
 # stage saliency: the RGB-SOD net on a Lite0 encoder, DUTS train (mmseg)
 saliency = dict(
-    config='configs/sod/rgbsod_effnet-lite0_1xb8-160_duts-224x224.py',
+    config='configs/sod/rgbsod_effnet-lite0_1xb8-120_duts-224x224.py',
     cfg_options=dict())
 # stage select: the selector (Algorithm 1, hard mode); nproc 1 as the
 # stages run side by side
