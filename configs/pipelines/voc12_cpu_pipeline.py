@@ -38,16 +38,19 @@ classify = dict(
 cam = dict(scales=[0.5, 1.0], flip=True)
 # stage expand: IRN's learned expansion on a frozen ImageNet Lite0 relation
 # backbone; the relation labels' thresholds and the walk's background
-# threshold are set relative to the CAM sweep's best threshold, and the
-# relation labels are smoothed with IRN's dense CRF (needs the [crf] extra;
-# refine=None without it). method='par' is the training-free alternative.
+# threshold are set relative to the CAM sweep's best threshold.
+# relation.refine='crf' smooths the relation labels with IRN's dense CRF
+# ([crf] extra) as IRN does; it is off here because at full VOC size it
+# costs ~3-4 CPU-seconds per image (two CRFs of 10 iterations), more than
+# the rest of the expand stage (measured: 58 images in 4 minutes at the
+# machine's share). method='par' is the training-free alternative.
 expand = dict(
     method='irn',
     bg_thr='best',
     config='configs/irn/irn_effnet-lite0_1xb8-3e_voc12-256x256.py',
     cfg_options=dict(),
     backbone_from_classify=False,   # IRN: its own frozen ImageNet backbone
-    relation=dict(fg_thr='best+0.15', bg_thr='best-0.15', refine='crf'),
+    relation=dict(fg_thr='best+0.15', bg_thr='best-0.15', refine=None),
     walk=dict(beta=10, exp_times=8, radius=5, bg_thr='best',
               ref_cells=11750))
 # stage saliency: the RGB-SOD net on a Lite0 encoder, DUTS train (mmseg)
