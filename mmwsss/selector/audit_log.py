@@ -9,15 +9,17 @@ mode), ``decision``
 (pixels whose label changed). Numbers not evaluated are left empty.
 
 While a fusion runs, each rank appends its rows to a journal
-(:func:`journal_path`, :func:`append_row`: one ``write`` per row on an
-``O_APPEND`` descriptor, so the lines of parallel workers do not interleave
-and finished rows survive a kill); :func:`merge_journals` writes the final
+(:func:`journal_path`, :class:`Journal`: one ``write`` per row on an
+``O_APPEND`` descriptor opened once per process, so the lines of parallel
+workers do not interleave and finished rows survive a kill);
+:func:`merge_journals` writes the final
 CSV in split order and removes the journals.
 """
 import csv
 import io
 import math
 import os
+import threading
 from collections import Counter
 from glob import escape, glob
 
@@ -53,10 +55,20 @@ def decision_row(decision, class_names=None):
     ]
 
 
+_WRITER = threading.local()
+
+
 def format_row(fields):
-    """One CSV line (with newline) for a list of fields."""
-    buf = io.StringIO()
-    csv.writer(buf, lineterminator='\n').writerow(fields)
+    """One CSV line (with newline) for a list of fields (one CSV writer
+    per thread, reused)."""
+    state = getattr(_WRITER, 'state', None)
+    if state is None:
+        buf = io.StringIO()
+        state = _WRITER.state = buf, csv.writer(buf, lineterminator='\n')
+    buf, writer = state
+    buf.seek(0)
+    buf.truncate()
+    writer.writerow(fields)
     return buf.getvalue()
 
 
@@ -109,6 +121,30 @@ def journal_path(log_path, rank):
 def find_journals(log_path):
     """The journals of every rank of ``log_path``, sorted."""
     return sorted(glob(f'{escape(log_path)}.rank*.journal'))
+
+
+class Journal:
+    """A rank's journal, appended to row by row: one ``write`` per row on an
+    ``O_APPEND`` descriptor opened once per process (forked workers open
+    their own), so finished rows survive a kill and parallel workers'
+    lines do not interleave."""
+
+    def __init__(self, path):
+        self.path = path
+        self._fd = self._pid = None
+
+    def append(self, fields):
+        """Append one row (a list of fields, :func:`decision_row`)."""
+        if self._pid != os.getpid():
+            self._fd = os.open(self.path,
+                               os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            self._pid = os.getpid()
+        os.write(self._fd, format_row(fields).encode())
+
+    def close(self):
+        if self._fd is not None and self._pid == os.getpid():
+            os.close(self._fd)
+        self._fd = self._pid = None
 
 
 def append_row(journal, fields):

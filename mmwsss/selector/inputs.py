@@ -22,8 +22,8 @@ import numpy as np
 
 from mmwsss.datasets.voc_layout import (ImageLabels, class_names_for,
                                         default_gt_dir, split_list_path)
-from mmwsss.utils.io import (label_values, load_cam_npz, load_grey_png,
-                             load_label_png, read_image_list)
+from mmwsss.utils.io import (check_values, label_values, load_cam_npz,
+                             load_grey_png, load_label_png, read_image_list)
 
 
 
@@ -131,23 +131,32 @@ class SelectorInputs:
         return self.image_labels(img_id)
 
     def pseudo_label(self, img_id, path=None):
-        # values outside 0..K and 255 are refused (not copied into outputs)
+        """The pseudo-label of ``img_id`` (or of the file ``path``); values
+        outside 0..K and 255 are refused (not copied into outputs)."""
+        return self._checked_label(img_id, path)[0]
+
+    def _checked_label(self, img_id, path=None):
+        """``(label, its distinct values)``: the values are found once and
+        serve every check of the label."""
+        path = path or self.pseudo_path(img_id)
+        label = load_label_png(path)
+        values = label_values(label)
         try:
-            return load_label_png(path or self.pseudo_path(img_id),
-                                  num_classes=self.num_classes + 1)
+            check_values(values, path, self.num_classes + 1)
         except ValueError as e:
-            if 'outside' not in str(e):
-                raise
             src = 'the ground truth' if self.labels_from_gt else \
                 self.cls_labels_file
             raise ValueError(f'{e}; the class count {self.num_classes} + '
                              f'background comes from {src}') from None
+        return label, values
 
-    def check_agrees(self, img_id, label, img_label, path=None):
+    def check_agrees(self, img_id, label, img_label, path=None,
+                     values=None):
         """Raise naming both files when the pseudo-label holds a class
         the image-level label lacks (a label vector of the wrong length or
-        order, or labels of another split)."""
-        present = label_values(label)
+        order, or labels of another split). ``values``: the label's
+        distinct values, when known."""
+        present = label_values(label) if values is None else values
         present = present[(present > 0) & (present != 255)]
         absent = [int(c) for c in present if img_label[int(c) - 1] <= 0.5]
         if absent:
@@ -185,9 +194,9 @@ class SelectorInputs:
     def load(self, img_id, with_cams=False, label_path=None):
         """``(label, saliency, img_label, cams)`` of one id (cams ``None``
         unless ``with_cams`` and a CAM folder is set)."""
-        label = self.pseudo_label(img_id, label_path)
+        label, values = self._checked_label(img_id, label_path)
         img_label = np.asarray(self.img_label(img_id), dtype=np.float32)
-        self.check_agrees(img_id, label, img_label, label_path)
+        self.check_agrees(img_id, label, img_label, label_path, values)
         try:
             sal = self.saliency(img_id, label.shape)
         except ValueError as e:

@@ -20,8 +20,8 @@ from mmwsss.utils.io import save_label_png
 from mmwsss.utils.sharding import (ShardedJob, barrier, dist_initialised,
                                    get_dist_info)
 
-from .audit_log import (append_row, decision_row, find_journals,
-                        journal_path, merge_journals)
+from .audit_log import (Journal, decision_row, find_journals, journal_path,
+                        merge_journals)
 
 
 class ImageFuser:
@@ -30,7 +30,7 @@ class ImageFuser:
 
     def __init__(self, inputs, selector, out, journal):
         self.inputs, self.selector = inputs, selector
-        self.out, self.journal = out, journal
+        self.out, self.journal = out, Journal(journal)
 
     def decide(self, img_id, write=True):
         """The selector's decision dict for ``img_id`` (``write``: also
@@ -53,8 +53,7 @@ class ImageFuser:
 
     def __call__(self, img_id):
         decision = self.decide(img_id)
-        append_row(self.journal,
-                   decision_row(decision, self.inputs.class_names))
+        self.journal.append(decision_row(decision, self.inputs.class_names))
         return decision['decision']
 
 
@@ -82,6 +81,7 @@ def fuse_split(inputs, selector, out, log_path=None, nproc=0,
     log(f'{selector!r}\n{len(job.ids)} images on rank {rank}, '
         f'{len(job.todo)} to fuse -> {out}')
     job.run(fuser, num_workers=nproc, desc='select')
+    fuser.journal.close()
     if world_size > 1:
         if dist_initialised():
             barrier()

@@ -131,9 +131,20 @@ def saliency_to_float(saliency):
 
 
 def binarize_saliency(saliency, sal_thr=DEFAULT_SAL_THR):
-    """``P_S``: pixels whose saliency (in [0, 1]) is at least ``sal_thr``."""
+    """``P_S``: pixels whose saliency (in [0, 1]) is at least ``sal_thr``.
+
+    A uint8 map is compared in uint8 with the smallest value whose float
+    saliency (:func:`saliency_to_float`, the same float32 operation) passes
+    the threshold: the same mask, without a float32 copy of the map."""
     if not 0.0 < sal_thr <= 1.0:
         raise ValueError(f'sal_thr must lie in (0, 1], got {sal_thr}')
+    sal = np.asarray(saliency)
+    if sal.dtype == np.uint8 and sal.ndim == 2:
+        passes = saliency_to_float(np.arange(256, dtype=np.uint8)[None]
+                                   )[0] >= np.float32(sal_thr)
+        # float32 v * (1/255) grows with v: the passing values are v >= k
+        return sal >= int(np.argmax(passes)) if passes.any() else \
+            np.zeros(sal.shape, bool)
     return saliency_to_float(saliency) >= np.float32(sal_thr)
 
 
@@ -164,8 +175,9 @@ def compose_label(label, c, new_region, ignore_index=255):
     else (background, another class) is kept.
     """
     label = np.asarray(label)
-    out = np.where(label == c, 0, label).astype(label.dtype, copy=False)
-    out[np.asarray(new_region, dtype=bool)] = c
+    out = label.copy()
+    np.putmask(out, label == c, 0)   # putmask: a third faster than out[m]
+    np.putmask(out, np.asarray(new_region, dtype=bool), c)
     return out
 
 

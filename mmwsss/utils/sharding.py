@@ -121,7 +121,11 @@ def map_images(fn, ids, num_workers=0, desc='images', chunksize=4,
                ordered=True, initial=0, total=None):
     """Yield ``fn(id)`` for every id, with a progress bar; with
     ``num_workers > 0`` in that many forked processes. Results come in the
-    order of ``ids`` (``ordered=False``: as they finish)."""
+    order of ``ids`` (``ordered=False``: as they finish). Freed memory
+    is kept for the next image (:func:`mmwsss.utils.memory.
+    reuse_freed_memory`)."""
+    from .memory import reuse_freed_memory
+    reuse_freed_memory()
     ids = list(ids)
     bar = tqdm(total=total if total is not None else len(ids),
                initial=initial, desc=desc, disable=None, dynamic_ncols=True)

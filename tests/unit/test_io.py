@@ -15,6 +15,9 @@ def _maps():
     yield np.array([[0, 3, 255], [7, 7, 0]], np.uint8)
     yield np.zeros((0, 3), np.uint8)
     yield np.array([[1, 2], [2, 9]], np.int64)     # not uint8: np.unique
+    blocks = np.kron(rng.integers(0, 21, (6, 8)), np.ones((30, 40), int))
+    yield blocks.astype(np.uint8)                  # runs: a label map
+    yield blocks.astype(np.uint8)[:, ::3]          # not contiguous
     for high in (2, 7, 21, 32, 256):
         lab = rng.integers(0, high, (40, 50)).astype(np.uint8)
         yield lab

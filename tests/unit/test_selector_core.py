@@ -424,3 +424,15 @@ def test_selector_package_imports_no_openmmlab():
                          text=True, cwd=REPO)
     assert out.returncode == 0, out.stderr[-3000:]
     assert 'PURE' in out.stdout
+
+
+def test_binarize_uint8_saliency_equals_the_float_test():
+    """The uint8 shortcut of binarize_saliency gives the mask of the float
+    test (saliency_to_float(s) >= thr) for every value and threshold."""
+    from mmwsss.selector.selector_core import (binarize_saliency,
+                                               saliency_to_float)
+    sal = np.arange(256, dtype=np.uint8).reshape(16, 16)
+    for thr in list(np.linspace(0.001, 1.0, 499)) + [1 / 255, 128 / 255]:
+        np.testing.assert_array_equal(
+            binarize_saliency(sal, thr),
+            saliency_to_float(sal) >= np.float32(thr))
