@@ -16,26 +16,33 @@ data = dict(
     eval_split='train',      # pseudo-label quality is measured here (GT)
 )
 
-# stage classify: the CAM classifier (mmpretrain scope)
-classify = dict(config='configs/cam/cam_r18-w16-s16_1xb8-60e_toy-160x160.py',
-                cfg_options=dict())
+# stage classify: the CAM classifier (mmpretrain scope): frozen ImageNet
+# EfficientNet-Lite0 features and a linear CAM head (the [pretrained] extra)
+classify = dict(
+    config='configs/cam/cam_lite0-frozen-s16_1xb8-10e_toy-160x160.py',
+    cfg_options=dict())
 # stage cam: CAMs at these scales, plus the mirrored image
 cam = dict(scales=[1.0, 0.5, 1.5, 2.0], flip=True)
 # stage expand: method 'irn' (IRN's relation network + random walk), 'par'
 # (pixel-adaptive refinement), 'crf' (dense CRF, needs the [crf] extra) or
 # 'none'; bg_thr='best' takes the best threshold of the CAM sweep
-# (cam_eval.json; not used by 'irn'). See docs/expand.md.
+# (cam_eval.json; the threshold of par / crf / none). See docs/expand.md.
 expand = dict(
-    method='par',
-    # method='irn',   # the learned expansion: the settings below
+    method='irn',
     bg_thr='best',
-    config='configs/irn/irn_r18-w16_1xb8-10e_toy-160x160.py',
+    # the relation network on its own frozen ImageNet Lite0 (5 levels)
+    config='configs/irn/irn_lite0_1xb8-10e_toy-160x160.py',
     cfg_options=dict(),
-    backbone_from_classify=True,  # frozen stage-1 backbone (no ImageNet)
-    relation=dict(fg_thr=0.30, bg_thr=0.05, refine=None),
-    # toy: a 16-step walk and bg 0.10 (IRN: exp_times 8, bg 0.25); 37.7
-    # against 32.0 mIoU on train, still below the CAMs (docs/expand.md)
-    walk=dict(beta=10, exp_times=4, radius=5, bg_thr=0.10))
+    backbone_from_classify=False,
+    # IRN's label CRF (the [crf] extra); thresholds relative to the CAM
+    # sweep's best one, as the Lite0 CAMs are broad (best about 0.6 where
+    # IRN's ResNet-50 CAMs have 0.30 / 0.05 around VOC's best 0.15)
+    relation=dict(fg_thr='best+0.2', bg_thr='best-0.2', refine='crf'),
+    # 2 ** exp_times = 16 steps on a map of ref_cells = 40 x 40 cells (a
+    # 160 px image at stride 4), in proportion to the cells on other sizes
+    # (IRN: 256 steps whatever the size, bg 0.25)
+    walk=dict(beta=10, exp_times=4, ref_cells=1600, radius=5,
+              bg_thr='best+0.1'))
 # stage saliency: the RGB-SOD net (mmseg scope)
 saliency = dict(config='configs/sod/rgbsod_r18-w16_1xb8-800_toy-160x160.py',
                 cfg_options=dict())

@@ -5,12 +5,17 @@ Relations <https://arxiv.org/abs/1904.05044>`_ (``net/resnet50_irn.py``,
 ``fc_edge1..6``): every selected backbone level goes through a 1x1 conv
 (no bias), GroupNorm, an upsampling to the finest level's size and a ReLU;
 the concatenation is mapped by a 1x1 conv (with bias) to one boundary logit
-per cell of the finest level (stride 4 on a ResNet). Trained by
+per cell of level ``out_level`` of the selected ones (default the first:
+stride 4 on a ResNet). IRN's five branches read the stem (after its
+max-pool, stride 4) and the four stages; a backbone whose stem level is
+finer than the boundary map (EfficientNet-Lite's level 0, stride 2) is
+reduced to it (bilinear, i.e. the mean of each 2 x 2 cell). Trained by
 :class:`mmwsss.models.losses.PairwiseAffinityLoss` from relation labels (the
 label map of each sample, read as ``gt_sem_seg``, reduced to the boundary
 map's size with nearest neighbours as IRN does).
 
-Shapes: inputs ``[B x C_i x H_i x W_i]`` -> boundary logits B x 1 x H_0 x W_0.
+Shapes: inputs ``[B x C_i x H_i x W_i]`` -> boundary logits
+B x 1 x H_o x W_o (o = ``out_level``).
 """
 import torch
 import torch.nn as nn
@@ -26,6 +31,8 @@ class ClassBoundaryHead(BaseDecodeHead):
         in_index (list[int]): the levels of the backbone output.
         channels (int): width of each level's 1x1 conv (IRN: 32).
         num_groups (int): GroupNorm groups (IRN: 4).
+        out_level (int): which selected level sets the boundary map's size
+            (default 0, the first).
         loss_decode (dict): default ``PairwiseAffinityLoss`` of radius 10.
         **kwargs: other ``BaseDecodeHead`` arguments.
     """
@@ -35,6 +42,7 @@ class ClassBoundaryHead(BaseDecodeHead):
                  in_index,
                  channels=32,
                  num_groups=4,
+                 out_level=0,
                  loss_decode=dict(type='PairwiseAffinityLoss', radius=10),
                  **kwargs):
         kwargs.setdefault('num_classes', 1)
@@ -51,6 +59,10 @@ class ClassBoundaryHead(BaseDecodeHead):
         if kwargs['input_transform'] != 'multiple_select':
             raise ValueError('ClassBoundaryHead reads several levels: '
                              "input_transform must be 'multiple_select'")
+        if not 0 <= out_level < len(in_channels):
+            raise ValueError(f'out_level {out_level} is not one of the '
+                             f'{len(in_channels)} selected levels')
+        self.out_level = out_level
         self.level_convs = nn.ModuleList(
             nn.Sequential(
                 nn.Conv2d(c, channels, 1, bias=False),
@@ -59,9 +71,9 @@ class ClassBoundaryHead(BaseDecodeHead):
                                   self.out_channels, 1, bias=True)
 
     def forward(self, inputs):
-        """Multi-level features -> boundary logits B x 1 x H_0 x W_0."""
+        """Multi-level features -> boundary logits B x 1 x H_o x W_o."""
         xs = self._transform_inputs(inputs)
-        size = xs[0].shape[-2:]
+        size = xs[self.out_level].shape[-2:]
         feats = []
         for x, conv in zip(xs, self.level_convs):
             y = conv(x)
