@@ -106,14 +106,15 @@ def test_irn_expand_stage_through_the_pipeline(toy_root, tmp_path):
     train = read_image_list(osp.join(seg, 'train.txt'))
     work = tmp_path / 'work'
     _fake_cams(voc, train_aug, str(work / 'cams'))
-    # the cam stage's sweep (method irn does not read its threshold)
+    # the cam stage's sweep (the toy's relation / walk thresholds are
+    # relative to its best threshold)
     (work / 'cam_eval.json').write_text(json.dumps(dict(best_threshold=0.2)))
     tiny = osp.join(REPO, 'tests', 'data', 'configs', 'toy_pipeline_tiny.py')
     args = ['tools/run_pipeline.py', tiny, '--work-dir', work, '--stages',
             'expand', '--cfg-options', f'data.toy.out={toy_root}',
             f'data.voc_root={voc}', f'data.duts_root={toy_root}/DUTS',
             'expand.method=irn', 'expand.backbone_from_classify=False',
-            # no stage-1 checkpoint here: a frozen random backbone, 1 epoch
+            # no ImageNet weights needed here: a frozen random backbone
             'expand.cfg_options.model.backbone.init_cfg=None',
             'expand.cfg_options.train_cfg.max_epochs=1',
             'expand.cfg_options.default_hooks.checkpoint.interval=1',
@@ -128,6 +129,13 @@ def test_irn_expand_stage_through_the_pipeline(toy_root, tmp_path):
     assert record['step'] == 'random_walk'
     assert record['settings']['exp_times'] == 4
     assert record['settings']['beta'] == 10
+    # thresholds relative to the sweep's best (0.2): best+0.2, best-0.2
+    # (clipped at 0), best+0.1
+    assert record['settings']['bg_thr'] == pytest.approx(0.3)
+    with open(work / 'relation_labels' / 'expand_settings.json') as f:
+        relation = json.load(f)['settings']
+    assert relation['fg_thr'] == pytest.approx(0.4)
+    assert relation['bg_thr'] == 0.0 and relation['refine'] == 'none'
     assert record['checkpoint'].endswith('epoch_1.pth')
     assert len(glob.glob(str(work / 'pseudo_cam' / '*.png'))) == \
         len(train_aug)
@@ -161,9 +169,10 @@ def test_irn_expand_stage_through_the_pipeline(toy_root, tmp_path):
 
 
 def test_irn_expand_stage_commands_of_the_toy_pipeline(tmp_path):
-    """The toy pipeline with ``expand.method='irn'``: relation labels ->
-    the relation network's training on stage 1's last checkpoint (resolved
-    when the step starts) -> random walk with the relation network's last
+    """The toy pipeline's expand stage (``method='irn'``): relation labels
+    -> the relation network's training (on its own ImageNet backbone; with
+    ``backbone_from_classify``, on stage 1's last checkpoint, resolved when
+    the step starts) -> random walk with the relation network's last
     checkpoint -> evaluation, each a step of ``mmwsss.stages.expand``; a
     bad walk value stops the pipeline before any stage."""
     from mmengine.config import Config
@@ -171,8 +180,13 @@ def test_irn_expand_stage_commands_of_the_toy_pipeline(tmp_path):
     from mmwsss.pipeline.wsss_stages import build_wsss_stages
     cfg = Config.fromfile(osp.join(REPO, 'configs/pipelines/toy_pipeline.py'))
     cfg.work_dir = str(tmp_path)
-    cfg.merge_from_dict({'expand.method': 'irn',
-                         'expand.cfg_options': {'train_cfg.max_epochs': 2}})
+    assert cfg.expand.method == 'irn'
+    assert not cfg.expand.backbone_from_classify
+    cfg.merge_from_dict({'expand.cfg_options': {'train_cfg.max_epochs': 2}})
+    train = json.load(open(str({s.name: s for s in build_wsss_stages(cfg)[0]}
+                               ['expand'].commands[1][2])))
+    assert not any('init_cfg' in k for k in train['settings']['cfg_options'])
+    cfg.merge_from_dict({'expand.backbone_from_classify': True})
     stages, wd, _ = build_wsss_stages(cfg)
     expand = {s.name: s for s in stages}['expand']
     assert all(c[:2] == ['-m', 'mmwsss.stages.expand']

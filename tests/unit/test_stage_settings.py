@@ -227,13 +227,16 @@ def test_pipeline_config_sections_are_stage_settings(tmp_path):
     assert cam.scales == (1.0, 0.5, 1.5, 2.0) and cam.flip
     exp = ExpandSettings.from_config(cfg.expand, cam_dir='c', data_root='d',
                                      out='o', cam_eval='e.json')
-    assert exp.method == 'par' and exp.bg_thr == 'best'
-    # the commented alternative of the toy pipeline and the VOC default
-    irn = ExpandSettings.from_config(dict(cfg.expand, method='irn'),
-                                     cam_dir='c', data_root='d', out='o')
-    assert irn.relation_settings().fg_thr == 0.30
-    assert irn.walk_settings().exp_times == 4  # toy-tuned (IRN: 8)
-    assert irn.walk_settings().bg_thr == 0.10
+    assert exp.method == 'irn' and exp.bg_thr == 'best'
+    assert not cfg.expand.backbone_from_classify   # its own ImageNet Lite0
+    # the toy's irn thresholds follow the CAM sweep's best one
+    (tmp_path / 'e.json').write_text(json.dumps(dict(best_threshold=0.6)))
+    exp.cam_eval = str(tmp_path / 'e.json')
+    rel = exp.relation_settings(resolve=True)
+    assert (rel.fg_thr, rel.bg_thr, rel.refine) == (
+        pytest.approx(0.8), pytest.approx(0.4), 'crf')
+    walk = exp.walk_settings(resolve=True)
+    assert walk.bg_thr == pytest.approx(0.7) and walk.ref_cells == 1600
     voc = Config.fromfile(osp.join(REPO, 'configs', 'pipelines',
                                    'voc12_pipeline.py')).expand
     assert voc.method == 'irn' and not voc.backbone_from_classify
