@@ -38,7 +38,11 @@ $(STAMP): setup.py $(wildcard requirements/*.txt)
 	@rm -f $(VENV)/.deps-*
 	@touch $@
 
+# The demo's relation labels use IRN's dense CRF: the [crf] extra
+# (pydensecrf2, built from source the first time: about 2 min here).
 demo: $(STAMP)
+	@$(BIN)/python -c "import pydensecrf.densecrf" 2>/dev/null || \
+		$(PIP) install -q pydensecrf2
 	$(BIN)/python tools/run_pipeline.py configs/pipelines/toy_pipeline.py \
 		--work-dir $(DEMO_DIR)
 

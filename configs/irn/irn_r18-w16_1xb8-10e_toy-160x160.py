@@ -25,7 +25,7 @@ model = dict(
     data_preprocessor=dict(size=crop_size),
     backbone=dict(
         _delete_=True,
-        type='ResNet',
+        type='ResNetWithStem',
         depth=18,
         stem_channels=16,
         base_channels=16,
@@ -41,7 +41,7 @@ model = dict(
             type='Pretrained',
             checkpoint='work/toy/classify/epoch_60.pth',
             prefix='backbone.')),
-    decode_head=dict(in_channels=[16, 32, 64, 128], channels=16))
+    decode_head=dict(in_channels=[16, 16, 32, 64, 128], channels=16))
 
 train_pipeline = [
     dict(type='LoadImageFromFile'),

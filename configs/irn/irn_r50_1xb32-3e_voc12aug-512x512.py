@@ -5,7 +5,9 @@
 # maps of the images: 0 background, c + 1 class c, 255 unknown).
 #
 # IRN's recipe (run_sample.py, step/train_irn.py): ImageNet ResNet-50 with
-# strides (2, 2, 2, 1), frozen (features detached, BN in eval mode); random
+# strides (2, 2, 2, 1), frozen (features detached, BN in eval mode), its
+# boundary branch on the stem (after the max-pool, stride 4) and the four
+# stages (ResNetWithStem: mmseg's ResNet plus the stem output); random
 # rescale 0.5-1.5, flip, 512 crop; batch 32, 3 epochs, lr 0.1 with poly decay
 # (power 0.9) on the boundary branch, pairs within radius 10 at stride 4.
 # IRN's "10x" learning rate belongs to its displacement branch (instance
@@ -41,7 +43,7 @@ model = dict(
     type='EncoderDecoder',
     data_preprocessor=data_preprocessor,
     backbone=dict(
-        type='ResNet',
+        type='ResNetWithStem',   # the stem too: IRN's five edge branches
         depth=50,
         num_stages=4,
         out_indices=(0, 1, 2, 3),
@@ -54,8 +56,8 @@ model = dict(
         init_cfg=dict(type='Pretrained', checkpoint='torchvision://resnet50')),
     decode_head=dict(
         type='ClassBoundaryHead',
-        in_channels=[256, 512, 1024, 2048],
-        in_index=[0, 1, 2, 3],
+        in_channels=[64, 256, 512, 1024, 2048],
+        in_index=[0, 1, 2, 3, 4],
         channels=32,
         num_groups=4,
         align_corners=False,
