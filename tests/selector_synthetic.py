@@ -9,7 +9,7 @@ when the real CAM and SOD stages are not wanted. Nothing here is a model:
   plus a blurred halo that leaks past the border; trains also leak onto
   the track below them (CAMs of trains fire on rails).
 * CAM pseudo-labels (``pseudo_cam/<id>.png``): argmax over {background
-  threshold ``bg_thr``, CAMs}; pixels whose best CAM lies within
+  threshold ``cam_thr``, CAMs}; pixels whose best CAM lies within
   ``band`` below the threshold are 255 (undecided).
 * saliency (``saliency/<id>.png``): the ground-truth foreground, blurred,
   scaled by a per-class strength (``chair`` weakly salient), with a
@@ -68,17 +68,17 @@ def synth_cams(gt, img_label, class_names, rng, ignore_index=255):
     return keys, np.clip(cams, 0, 1)
 
 
-def cam_to_label(keys, cams, shape, bg_thr=0.3, band=0.05,
+def cam_to_label(keys, cams, shape, cam_thr=0.3, band=0.05,
                  ignore_index=255):
-    """IRN-style expansion without refinement: argmax over {bg_thr, CAMs},
-    255 where the best CAM lies in [bg_thr - band, bg_thr)."""
+    """IRN-style expansion without refinement: argmax over {cam_thr, CAMs},
+    255 where the best CAM lies in [cam_thr - band, cam_thr)."""
     if keys.size == 0:
         return np.zeros(shape, np.uint8)
-    stack = np.concatenate([np.full((1, *shape), bg_thr, np.float32), cams])
+    stack = np.concatenate([np.full((1, *shape), cam_thr, np.float32), cams])
     arg = stack.argmax(0)
     label = np.where(arg > 0, keys[np.maximum(arg - 1, 0)] + 1, 0)
     best = cams.max(0)
-    label[(arg == 0) & (best >= bg_thr - band)] = ignore_index
+    label[(arg == 0) & (best >= cam_thr - band)] = ignore_index
     return label.astype(np.uint8)
 
 
@@ -108,7 +108,7 @@ def synth_saliency(gt, class_names, rng, distractor_prob=0.2,
 
 
 def make_standins(voc_root, split, out_dir, class_names, seed=0,
-                  bg_thr=0.3, distractor_prob=0.2):
+                  cam_thr=0.3, distractor_prob=0.2):
     """Write ``out_dir/{cams,pseudo_cam,saliency}`` for a split; returns
     the three folders."""
     ids = read_image_list(osp.join(voc_root, 'ImageSets', 'Segmentation',
@@ -125,7 +125,7 @@ def make_standins(voc_root, split, out_dir, class_names, seed=0,
         keys, cams = synth_cams(gt, cls[img_id], class_names, rng)
         save_cam_npz(osp.join(dirs[0], f'{img_id}.npz'), keys, cams)
         save_label_png(osp.join(dirs[1], f'{img_id}.png'),
-                       cam_to_label(keys, cams, gt.shape, bg_thr))
+                       cam_to_label(keys, cams, gt.shape, cam_thr))
         save_grey_png(osp.join(dirs[2], f'{img_id}.png'),
                       synth_saliency(gt, class_names, rng, distractor_prob))
     return dirs

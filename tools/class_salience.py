@@ -10,12 +10,12 @@ pseudo-label; ``n_c`` is the mean over the images of class c divided by the
 largest such mean over all classes (paper: ``||S^c||_2 / max ||S||_2``).
 Classes without a single-class image get ``null`` (the selector treats them
 as not salient). Prints a table: class, n_c, salient (``n_c >=
---salient-thr``), image count. See :mod:`mmwsss.stages.select`.
+--salience-thr``), image count. See :mod:`mmwsss.stages.select`.
 """
 import argparse
 import sys
 
-from mmwsss.selector import DEFAULT_SALIENT_THR
+from mmwsss.selector import DEFAULT_SALIENCE_THR
 from mmwsss.selector.class_salience import format_table
 from mmwsss.stages.select import run_class_salience
 from mmwsss.stages.select_cli import add_cli_args, settings_from_args
@@ -26,9 +26,11 @@ def parse_args(argv=None):
         description='Class salience norms n_c for the selector (stage select)')
     add_cli_args(parser, selector=False)
     parser.add_argument('--out', required=True, help='norms JSON to write')
-    parser.add_argument('--salient-thr', type=float,
-                        default=DEFAULT_SALIENT_THR,
+    parser.add_argument('--salience-thr', type=float,
+                        default=DEFAULT_SALIENCE_THR,
                         help='only for the printed table')
+    from mmwsss.utils.renamed_keys import add_renamed_flags
+    add_renamed_flags(parser, {'--salient-thr': '--salience-thr'})
     from mmwsss.utils.cli import add_common_args
     add_common_args(parser)
     return parser.parse_args(argv)
@@ -38,11 +40,11 @@ def main(argv=None):
     args = parse_args(argv)
     try:
         settings = settings_from_args(args, norms=args.out,
-                                      salient_thr=args.salient_thr)
+                                      salience_thr=args.salience_thr)
     except ValueError as e:
         raise SystemExit(str(e)) from None
     data, num_single = run_class_salience(settings)
-    print(format_table(data, args.salient_thr))
+    print(format_table(data, args.salience_thr))
     print(f'{num_single} single-class images of {data["num_images"]}; '
           f'norms written to {args.out}')
     if not num_single:

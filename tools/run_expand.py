@@ -1,7 +1,7 @@
 """Stage expand: CAMs -> pseudo-label PNGs, grown along the image's edges.
 
     python tools/run_expand.py --cam-dir work/cams --data-root D \
-        --split train_aug --out work/pseudo_cam --bg-thr 0.25 \
+        --split train_aug --out work/pseudo_cam --cam-thr 0.25 \
         [--method par|crf|none] [--stage-config PIPELINE_CFG] [--nproc 2]
 
 Method ``irn`` runs in two steps around ``tools/train.py <irn config>``:
@@ -12,8 +12,8 @@ Method ``irn`` runs in two steps around ``tools/train.py <irn config>``:
         --checkpoint work/expand_model/epoch_3.pth --out work/pseudo_cam
 
 The settings are the ``expand`` section of ``--stage-config`` (e.g.
-``expand = dict(method='par', bg_thr='best')``), overridden by the flags;
-``--bg-thr best`` reads ``best_threshold`` from ``--cam-eval`` (the JSON of
+``expand = dict(method='par', cam_thr='best')``), overridden by the flags;
+``--cam-thr best`` reads ``best_threshold`` from ``--cam-eval`` (the JSON of
 ``tools/eval_cam.py``). See :mod:`mmwsss.stages.expand`.
 """
 import argparse
@@ -30,7 +30,8 @@ def parse_args(argv=None):
     p.add_argument('--stage-config', default=None,
                    help='config file with an `expand` section')
     p.add_argument('--split', help='list name or file (default train_aug)')
-    p.add_argument('--bg-thr', help="background score, or 'best'")
+    p.add_argument('--cam-thr', help="the CAM threshold (the background "
+                   "plane's score), or 'best'")
     p.add_argument('--cam-eval', help='CAM evaluation JSON (for best)')
     p.add_argument('--method', choices=list(EXPAND_METHODS),
                    help='expansion method (default par)')
@@ -52,7 +53,9 @@ def parse_args(argv=None):
     p.add_argument('--launcher', choices=['none', 'pytorch'], default='none')
     p.add_argument('--local_rank', '--local-rank', type=int, default=0)
     from mmwsss.utils.cli import add_common_args
+    from mmwsss.utils.renamed_keys import add_renamed_flags
     add_common_args(p, checkpoints=True)
+    add_renamed_flags(p, {'--bg-thr': '--cam-thr'})
     return p.parse_args(argv)
 
 
@@ -71,14 +74,14 @@ def main(argv=None):
             par[key] = value
     settings = ExpandSettings.from_config(
         section, cam_dir=args.cam_dir, data_root=args.data_root,
-        out=args.out, split=args.split, bg_thr=args.bg_thr,
+        out=args.out, split=args.split, cam_thr=args.cam_thr,
         cam_eval=args.cam_eval, method=args.method, par=par,
         img_dir=args.img_dir, img_suffix=args.img_suffix, nproc=args.nproc,
         config=args.config, overwrite=args.overwrite or None)
     init_tool_dist(args.launcher)
     res = run_expand(settings, args.step, args.checkpoint)
     if res['rank'] == 0:
-        what = res.get('step') or f'bg-thr {res["bg_thr"]}'
+        what = res.get('step') or f'cam-thr {res["cam_thr"]}'
         print(f'{res["num_images"]} images in {res["out"]} (method '
               f'{res["method"]}, {what}); {res["seconds"]:.1f}s',
               file=sys.stderr)

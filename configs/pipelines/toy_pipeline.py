@@ -25,11 +25,11 @@ classify = dict(
 cam = dict(scales=[1.0, 0.5, 1.5, 2.0], flip=True)
 # stage expand: method 'irn' (IRN's relation network + random walk), 'par'
 # (pixel-adaptive refinement), 'crf' (dense CRF, needs the [crf] extra) or
-# 'none'; bg_thr='best' takes the best threshold of the CAM sweep
+# 'none'; cam_thr='best' takes the best threshold of the CAM sweep
 # (cam_eval.json; the threshold of par / crf / none). See docs/expand.md.
 expand = dict(
     method='irn',
-    bg_thr='best',
+    cam_thr='best',
     # the relation network on its own frozen ImageNet Lite0 (5 levels)
     config='configs/irn/irn_lite0_1xb8-10e_toy-160x160.py',
     cfg_options=dict(),
@@ -37,17 +37,19 @@ expand = dict(
     # IRN's label CRF (the [crf] extra); thresholds relative to the CAM
     # sweep's best one, as the Lite0 CAMs are broad (best about 0.6 where
     # IRN's ResNet-50 CAMs have 0.30 / 0.05 around VOC's best 0.15)
-    relation=dict(fg_thr='best+0.2', bg_thr='best-0.2', refine='crf'),
+    relation=dict(relation_fg_thr='best+0.2', relation_bg_thr='best-0.2',
+                  refine='crf'),
     # 2 ** exp_times = 16 steps on a map of ref_cells = 40 x 40 cells (a
     # 160 px image at stride 4), in proportion to the cells on other sizes
     # (IRN: 256 steps whatever the size, bg 0.25)
     walk=dict(beta=10, exp_times=4, ref_cells=1600, radius=5,
-              bg_thr='best+0.1'))
+              walk_bg_thr='best+0.1'))
 # stage saliency: the RGB-SOD net (mmseg scope)
 saliency = dict(config='configs/sod/rgbsod_r18-w16_1xb8-800_toy-160x160.py',
                 cfg_options=dict())
 # stage select: the selector (mmwsss.stages.select.SelectSettings); the
-# soft rule's background threshold bg_thr defaults to 'best' (the CAM sweep's)
+# soft rule's fused-score threshold fuse_thr defaults to 'best' (the CAM
+# sweep's)
 select = dict(mode='hard')
 # stage segment: the segmenter, trained once on the expand stage's labels
 # (segment_expand), once on the select stage's fused labels (segment_select)

@@ -46,12 +46,13 @@ cam = dict(scales=[0.5, 1.0], flip=True)
 # machine's share). method='par' is the training-free alternative.
 expand = dict(
     method='irn',
-    bg_thr='best',
+    cam_thr='best',
     config='configs/irn/irn_effnet-lite0_1xb8-3e_voc12-256x256.py',
     cfg_options=dict(),
     backbone_from_classify=False,   # IRN: its own frozen ImageNet backbone
-    relation=dict(fg_thr='best+0.15', bg_thr='best-0.15', refine=None),
-    walk=dict(beta=10, exp_times=8, radius=5, bg_thr='best',
+    relation=dict(relation_fg_thr='best+0.15', relation_bg_thr='best-0.15',
+                  refine=None),
+    walk=dict(beta=10, exp_times=8, radius=5, walk_bg_thr='best',
               ref_cells=11750))
 # stage saliency: the RGB-SOD net on a Lite0 encoder, DUTS train (mmseg)
 saliency = dict(

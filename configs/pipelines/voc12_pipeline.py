@@ -27,12 +27,12 @@ cam = dict(scales=[1.0, 0.5, 1.5, 2.0], flip=True)
 # (see docs/expand.md)
 expand = dict(
     method='irn',
-    bg_thr='best',
+    cam_thr='best',
     config='configs/irn/irn_r50_1xb32-3e_voc12aug-512x512.py',
     cfg_options=dict(),
     backbone_from_classify=False,   # IRN: frozen ImageNet weights
-    relation=dict(fg_thr=0.30, bg_thr=0.05, refine='crf'),
-    walk=dict(beta=10, exp_times=8, radius=5, bg_thr=0.25, device='cuda'),
+    relation=dict(relation_fg_thr=0.30, relation_bg_thr=0.05, refine='crf'),
+    walk=dict(beta=10, exp_times=8, radius=5, walk_bg_thr=0.25, device='cuda'),
     nproc=8)
 saliency = dict(config='configs/sod/rgbsod_swin-b-p4-w12_4xb8-13k_duts-384x384.py',
                 cfg_options=dict())

@@ -6,13 +6,13 @@ import numpy as np
 DEFAULT_BG_THRESHOLDS = tuple(round(0.05 * i, 2) for i in range(1, 13))
 
 
-def cam_scores_with_background(cams, bg_thr):
-    """Stack a constant background plane ``bg_thr`` on top of the K class
+def cam_scores_with_background(cams, cam_thr):
+    """Stack a constant background plane ``cam_thr`` on top of the K class
     maps: (K + 1) x H x W float32, plane 0 = background."""
     cams = np.asarray(cams, dtype=np.float32)
     if cams.ndim != 3:
         raise ValueError(f'cams must be K x H x W, got shape {cams.shape}')
-    bg = np.full((1, ) + cams.shape[1:], bg_thr, dtype=np.float32)
+    bg = np.full((1, ) + cams.shape[1:], cam_thr, dtype=np.float32)
     return np.concatenate([bg, cams], axis=0)
 
 
@@ -28,9 +28,9 @@ def scores_to_label(scores, keys):
     return lut[np.argmax(scores, axis=0)]
 
 
-def cam_to_label(keys, cams, bg_thr):
+def cam_to_label(keys, cams, cam_thr):
     """Label map (uint8, 0 = background, c + 1 = foreground class c) of
     CAMs ``cams`` (K x H x W in [0, 1]) of the classes ``keys`` (0-based):
     a pixel takes the class with the largest CAM, or background when no CAM
-    exceeds ``bg_thr``."""
-    return scores_to_label(cam_scores_with_background(cams, bg_thr), keys)
+    exceeds ``cam_thr``."""
+    return scores_to_label(cam_scores_with_background(cams, cam_thr), keys)

@@ -30,7 +30,7 @@ import numpy as np
 from mmwsss.utils import ShardedJob, load_cam_npz, save_label_png
 from mmwsss.utils.io import atomic_write
 
-from .relation_labels import (DEFAULT_BG_THR, DEFAULT_FG_THR,
+from .relation_labels import (DEFAULT_RELATION_BG_THR, DEFAULT_RELATION_FG_THR,
                               combine_relation_label, key_lut, plane_index,
                               plane_label)
 from .random_walk import DEFAULT_BETA, DEFAULT_EXP_TIMES, DEFAULT_RADIUS
@@ -38,7 +38,7 @@ from .random_walk import DEFAULT_BETA, DEFAULT_EXP_TIMES, DEFAULT_RADIUS
 #: refinements of the two thresholded maps of step 1
 REFINEMENTS = ('none', 'crf', 'par')
 #: IRN's background threshold of the propagated maps (sem_seg_bg_thres)
-DEFAULT_SEM_BG_THR = 0.25
+DEFAULT_WALK_BG_THR = 0.25
 
 
 @dataclasses.dataclass
@@ -46,9 +46,10 @@ class RelationLabelSettings:
     """Settings of step 1 (IRN's values by default).
 
     Attributes:
-        fg_thr: CAM score of confident foreground (IRN ``conf_fg_thres``).
-        bg_thr: CAM score below which every class is confident background
-            (IRN ``conf_bg_thres``).
+        relation_fg_thr: CAM score of confident foreground (IRN
+            ``conf_fg_thres``).
+        relation_bg_thr: CAM score below which every class is confident
+            background (IRN ``conf_bg_thres``).
         refine: ``'none'``, ``'crf'`` (IRN: each of the two argmax maps
             smoothed by IRN's label CRF, :func:`mmwsss.cam.dense_crf_label`;
             needs pydensecrf2) or ``'par'`` (both score stacks {plane, CAMs}
@@ -56,8 +57,8 @@ class RelationLabelSettings:
         par_iters: PAR steps.
         img_suffix: image file suffix (for ``refine='par'`` / ``'crf'``).
     """
-    fg_thr: float = DEFAULT_FG_THR
-    bg_thr: float = DEFAULT_BG_THR
+    relation_fg_thr: float = DEFAULT_RELATION_FG_THR
+    relation_bg_thr: float = DEFAULT_RELATION_BG_THR
     refine: str = 'none'
     par_iters: int = 10
     img_suffix: str = '.jpg'
@@ -76,12 +77,13 @@ class RandomWalkSettings:
             cells, in proportion to its cell count on the others
             (:func:`mmwsss.expand.random_walk.walk_steps`; e.g. 11750, a
             500 x 375 VOC image at stride 4, keeps IRN's walk on VOC).
-        bg_thr: background score after the walk (IRN ``sem_seg_bg_thres``
-            0.25), the walked maps being divided by their maximum.
-        bg_power: None (IRN): the background is the constant ``bg_thr``.
-            A number p: a background plane ``(1 - max_c CAM_c) ** p`` walks
-            with the CAMs (the later IRN-based methods' variant) and
-            ``bg_thr`` is not used.
+        walk_bg_thr: background score after the walk (IRN
+            ``sem_seg_bg_thres`` 0.25), the walked maps being divided by
+            their maximum.
+        bg_power: None (IRN): the background is the constant
+            ``walk_bg_thr``. A number p: a background plane
+            ``(1 - max_c CAM_c) ** p`` walks with the CAMs (the later
+            IRN-based methods' variant) and ``walk_bg_thr`` is not used.
         flip: average the boundary logits of the image and its mirror (IRN).
         device: torch device of the network and the walk.
         img_suffix: image file suffix.
@@ -90,7 +92,7 @@ class RandomWalkSettings:
     beta: float = DEFAULT_BETA
     exp_times: int = DEFAULT_EXP_TIMES
     ref_cells: float = None
-    bg_thr: float = DEFAULT_SEM_BG_THR
+    walk_bg_thr: float = DEFAULT_WALK_BG_THR
     bg_power: float = None
     flip: bool = True
     device: str = 'cpu'
@@ -119,8 +121,9 @@ def relation_label_of(keys, cams, settings, image=None):
     if s.refine not in REFINEMENTS:
         raise ValueError(f'unknown refinement {s.refine!r} {REFINEMENTS}')
     if s.refine == 'none' or len(keys) == 0:
-        return combine_relation_label(plane_label(keys, cams, s.fg_thr),
-                                      plane_label(keys, cams, s.bg_thr))
+        return combine_relation_label(
+            plane_label(keys, cams, s.relation_fg_thr),
+            plane_label(keys, cams, s.relation_bg_thr))
     if image is None:
         raise ValueError(f'refine={s.refine!r} needs the image')
     if s.refine == 'crf':
@@ -129,7 +132,7 @@ def relation_label_of(keys, cams, settings, image=None):
         lut = key_lut(keys)
         labels = [lut[dense_crf_label(chw, plane_index(cams, thr),
                                       len(keys) + 1)]
-                  for thr in (s.fg_thr, s.bg_thr)]
+                  for thr in (s.relation_fg_thr, s.relation_bg_thr)]
         return combine_relation_label(*labels)
     import torch
 
@@ -137,7 +140,7 @@ def relation_label_of(keys, cams, settings, image=None):
     img = torch.from_numpy(image.transpose(2, 0, 1).copy()).float()
     cams_t = torch.from_numpy(np.asarray(cams, np.float32))
     labels = []
-    for thr in (s.fg_thr, s.bg_thr):
+    for thr in (s.relation_fg_thr, s.relation_bg_thr):
         scores = torch.cat([torch.full_like(cams_t[:1], thr), cams_t])
         with torch.no_grad():
             scores = pixel_adaptive_refine(img, scores, num_iter=s.par_iters)
@@ -290,7 +293,7 @@ def expand_cams(keys, cams, edge, settings, stride=4):
                          f'does not cover the CAMs ({height} x {width})')
     up = up / up.max().clamp_min(1e-5)
     if s.bg_power is None:
-        up = torch.cat([torch.full_like(up[:1], s.bg_thr), up])
+        up = torch.cat([torch.full_like(up[:1], s.walk_bg_thr), up])
     return _argmax_label(keys, up.cpu().numpy())
 
 

@@ -4,11 +4,11 @@ IRN (Ahn et al., "Weakly Supervised Learning of Instance Segmentation with
 Inter-pixel Relations", CVPR 2019; ``step/cam_to_ir_label.py`` of its code)
 marks three kinds of pixel from an image's CAMs:
 
-* confident foreground: the argmax over {``fg_thr`` plane, CAMs} is a class
-  (its CAM exceeds ``fg_thr``, IRN 0.30; a tie goes to the plane, as with
-  IRN's ``np.argmax``) -> that class (1-based);
-* confident background: the argmax over {``bg_thr`` plane, CAMs} is the
-  plane (no CAM above ``bg_thr``, IRN 0.05) -> 0;
+* confident foreground: the argmax over {``relation_fg_thr`` plane, CAMs}
+  is a class (its CAM exceeds ``relation_fg_thr``, IRN 0.30; a tie goes to
+  the plane, as with IRN's ``np.argmax``) -> that class (1-based);
+* confident background: the argmax over {``relation_bg_thr`` plane, CAMs}
+  is the plane (no CAM above ``relation_bg_thr``, IRN 0.05) -> 0;
 * everything else -> 255 (unknown, ignored when the relation network is
   trained).
 
@@ -22,8 +22,8 @@ two maps.
 import numpy as np
 
 #: IRN's thresholds (``conf_fg_thres`` / ``conf_bg_thres`` in run_sample.py)
-DEFAULT_FG_THR = 0.30
-DEFAULT_BG_THR = 0.05
+DEFAULT_RELATION_FG_THR = 0.30
+DEFAULT_RELATION_BG_THR = 0.05
 IGNORE = 255
 
 
@@ -76,12 +76,16 @@ def combine_relation_label(fg_label, bg_label):
     return out
 
 
-def relation_label(keys, cams, fg_thr=DEFAULT_FG_THR, bg_thr=DEFAULT_BG_THR):
+def relation_label(keys,
+                   cams,
+                   relation_fg_thr=DEFAULT_RELATION_FG_THR,
+                   relation_bg_thr=DEFAULT_RELATION_BG_THR):
     """Relation label map (uint8: 0 background, c + 1 class c, 255 unknown)
     of CAMs ``cams`` (K x H x W in [0, 1]) of the classes ``keys``, without
     refinement."""
-    if not bg_thr <= fg_thr:
-        raise ValueError(f'bg_thr ({bg_thr}) must not exceed fg_thr '
-                         f'({fg_thr})')
-    return combine_relation_label(plane_label(keys, cams, fg_thr),
-                                  plane_label(keys, cams, bg_thr))
+    if not relation_bg_thr <= relation_fg_thr:
+        raise ValueError(
+            f'relation_bg_thr ({relation_bg_thr}) must not exceed '
+            f'relation_fg_thr ({relation_fg_thr})')
+    return combine_relation_label(plane_label(keys, cams, relation_fg_thr),
+                                  plane_label(keys, cams, relation_bg_thr))

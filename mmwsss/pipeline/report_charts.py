@@ -112,7 +112,7 @@ def blend_sweep_chart(path, weights, miou,
                       "paper's Table 3)"):
     """mIoU of the pseudo-labels against one fixed blend weight ``w`` for
     every single-class image: new region ``(1 - w) * CAM + w * S >=
-    bg_thr``; ``w = 0`` is the input labels."""
+    fuse_thr``; ``w = 0`` is the input labels."""
     if len(weights) != len(miou) or not len(weights):
         raise ValueError(f'{len(weights)} weights but {len(miou)} mIoU '
                          'values')

@@ -203,7 +203,7 @@ def cam_stage(cfg, wd, d):
 
 
 def expand_stage(cfg, wd, d):
-    """Stage expand: pseudo-labels from the CAMs (``bg_thr='best'`` reads
+    """Stage expand: pseudo-labels from the CAMs (``cam_thr='best'`` reads
     cam_eval.json); method irn: relation labels, the relation network
     (its backbone from stage classify with ``backbone_from_classify``),
     the random walk."""
@@ -282,13 +282,13 @@ def select_stage(cfg, wd, d):
     split, then the sweeps on that split (the paper's Table 3: the
     selection threshold alpha, alpha*, hard; the blend weights and the tau
     gate). The soft rule's
-    foreground score (and the alpha sweep) is thresholded at ``bg_thr``:
+    foreground score (and the alpha sweep) is thresholded at ``fuse_thr``:
     by default ('best') the CAM sweep's best threshold."""
     from mmwsss.stages.select import SelectSettings
     section = dict(cfg.get('select') or {})
-    bg_thr = section.pop('bg_thr', 'best')
-    if bg_thr == 'best':
-        bg_thr = LazyArg(lambda: float(_read_json(wd.cam_eval)[
+    fuse_thr = section.pop('fuse_thr', 'best')
+    if fuse_thr == 'best':
+        fuse_thr = LazyArg(lambda: float(_read_json(wd.cam_eval)[
             'best_threshold']), f'best_threshold:{wd.cam_eval}',
             placeholder=0.5)
     inputs = dict(data_root=d.voc, sal_dir=wd.saliency,
@@ -299,13 +299,13 @@ def select_stage(cfg, wd, d):
              **inputs),
         step(wd, 'select.fuse', 'select', 'fuse', SelectSettings, section,
              split=d.cam_split, norms=wd.select_salience, out=wd.select,
-             log=wd.select_log, bg_thr=bg_thr, **inputs),
+             log=wd.select_log, fuse_thr=fuse_thr, **inputs),
         _label_eval(wd, 'select', 'select', d, wd.select_eval,
                     pred_dir=wd.select),
         step(wd, 'select.sweep', 'select', 'sweep', SelectSettings, section,
              dict(out_md=wd.select_sweep_md, out_json=wd.select_sweep),
              split=d.eval_split, cam_dir=wd.cam, norms=wd.select_salience,
-             bg_thr=bg_thr, **inputs)]
+             fuse_thr=fuse_thr, **inputs)]
     return Stage(
         'select', commands,
         outputs=[wd.select_salience, wd.select, wd.select_eval,

@@ -155,9 +155,9 @@ def compute_class_salience(inputs, out, split=None, nproc=0):
     return data, len(samples)
 
 
-def format_table(data, salient_thr):
+def format_table(data, salience_thr):
     """The class salience JSON as a Markdown table; a class is salient when
-    its ``n_c >= salient_thr``."""
+    its ``n_c >= salience_thr``."""
     lines = ['| class | n_c | salient | images | mean RMS |',
              '| --- | --- | --- | --- | --- |']
     names = data.get('class_names') or [
@@ -166,6 +166,6 @@ def format_table(data, salient_thr):
                                  data['image_count']):
         lines.append(
             f'| {name} | {"-" if n is None else f"{n:.3f}"} | '
-            f'{"yes" if n is not None and n >= salient_thr else "no"} | '
+            f'{"yes" if n is not None and n >= salience_thr else "no"} | '
             f'{cnt} | {"-" if rms is None else f"{rms:.3f}"} |')
     return '\n'.join(lines)

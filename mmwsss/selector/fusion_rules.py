@@ -5,17 +5,21 @@ choices made where the paper leaves one: :mod:`mmwsss.selector.selector_core`.
 Numpy only."""
 import numpy as np
 
-from .selector_core import (ALPHA_STAR_KINDS, DEFAULT_BG_THR,
-                            DEFAULT_SAL_THR, DEFAULT_SALIENT_THR, DEFAULT_T0,
-                            DEFAULT_T1, DEFAULT_TAU, DEFAULT_TAUS, MODES,
-                            _check_same_shape, _valid_norm,
-                            binarize_saliency, cam_of_class, class_iou,
-                            compose_label, saliency_to_float,
-                            single_foreground_class)
+from .selector_core import (
+    ALPHA_STAR_KINDS, DEFAULT_FUSE_THR, DEFAULT_SAL_MASK_THR,
+    DEFAULT_SALIENCE_THR, DEFAULT_T0, DEFAULT_T1, DEFAULT_TAU, DEFAULT_TAUS,
+    MODES, _check_same_shape, _valid_norm, binarize_saliency, cam_of_class,
+    class_iou, compose_label, saliency_to_float, single_foreground_class)
 
 
-def fuse_hard(label, c, saliency, n_c, t0=DEFAULT_T0, t1=DEFAULT_T1,
-              salient_thr=DEFAULT_SALIENT_THR, sal_thr=DEFAULT_SAL_THR,
+def fuse_hard(label,
+              c,
+              saliency,
+              n_c,
+              t0=DEFAULT_T0,
+              t1=DEFAULT_T1,
+              salience_thr=DEFAULT_SALIENCE_THR,
+              sal_mask_thr=DEFAULT_SAL_MASK_THR,
               ignore_index=255):
     """Algorithm 1 on one single-class image.
 
@@ -24,8 +28,8 @@ def fuse_hard(label, c, saliency, n_c, t0=DEFAULT_T0, t1=DEFAULT_T1,
     """
     label = np.asarray(label)
     _check_same_shape(label, saliency)
-    sal_mask = binarize_saliency(saliency, sal_thr)
-    salient = _valid_norm(n_c) and n_c >= salient_thr
+    sal_mask = binarize_saliency(saliency, sal_mask_thr)
+    salient = _valid_norm(n_c) and n_c >= salience_thr
     if not sal_mask.any():
         return label, dict(iou=float('nan'), salient=salient,
                            decision='empty-saliency')
@@ -37,7 +41,11 @@ def fuse_hard(label, c, saliency, n_c, t0=DEFAULT_T0, t1=DEFAULT_T1,
             dict(iou=o, salient=salient, decision='replaced'))
 
 
-def fuse_threshold(label, c, saliency, alpha, sal_thr=DEFAULT_SAL_THR,
+def fuse_threshold(label,
+                   c,
+                   saliency,
+                   alpha,
+                   sal_mask_thr=DEFAULT_SAL_MASK_THR,
                    ignore_index=255):
     """The paper's Table 3 rule on one single-class image: replace the
     class-c region by ``P_S`` when ``o = IoU(label == c, P_S) >= alpha``.
@@ -54,7 +62,7 @@ def fuse_threshold(label, c, saliency, alpha, sal_thr=DEFAULT_SAL_THR,
                          f'[0, 1], got {alpha}')
     label = np.asarray(label)
     _check_same_shape(label, saliency)
-    sal_mask = binarize_saliency(saliency, sal_thr)
+    sal_mask = binarize_saliency(saliency, sal_mask_thr)
     if not sal_mask.any():
         return label, dict(iou=float('nan'), decision='empty-saliency')
     o = class_iou(label == c, sal_mask, valid=label != ignore_index)
@@ -101,8 +109,8 @@ def soft_alpha(o, n_c, tau=None, alpha_star='mean'):
 
 
 def fuse_soft(label, c, saliency, n_c, cam=None, tau=None, weight=None,
-              bg_thr=DEFAULT_BG_THR, sal_thr=DEFAULT_SAL_THR,
-              salient_thr=DEFAULT_SALIENT_THR, ignore_index=255,
+              fuse_thr=DEFAULT_FUSE_THR, sal_mask_thr=DEFAULT_SAL_MASK_THR,
+              salience_thr=DEFAULT_SALIENCE_THR, ignore_index=255,
               alpha_star='mean'):
     """The alpha* rule on one single-class image.
 
@@ -128,34 +136,46 @@ def fuse_soft(label, c, saliency, n_c, cam=None, tau=None, weight=None,
     if weight is not None and not 0.0 <= weight <= 1.0:
         raise ValueError(f'weight must lie in [0, 1], got {weight}')
     sal = saliency_to_float(saliency)
-    sal_mask = binarize_saliency(sal, sal_thr)
-    salient = _valid_norm(n_c) and n_c >= salient_thr
+    sal_mask = binarize_saliency(sal, sal_mask_thr)
+    salient = _valid_norm(n_c) and n_c >= salience_thr
     if not sal_mask.any():
         return label, dict(iou=float('nan'), alpha=0.0, salient=salient,
                            decision='empty-saliency')
-    o = class_iou(cam >= bg_thr, sal_mask, valid=label != ignore_index)
+    o = class_iou(cam >= fuse_thr, sal_mask, valid=label != ignore_index)
     a = float(weight) if weight is not None else \
         soft_alpha(o, n_c, tau, alpha_star)
     if a <= 0.0:
         return label, dict(iou=o, alpha=0.0, salient=salient,
                            decision='kept')
-    return (blend_label(label, c, cam, sal, a, bg_thr, ignore_index),
+    return (blend_label(label, c, cam, sal, a, fuse_thr, ignore_index),
             dict(iou=o, alpha=a, salient=salient, decision='fused'))
 
 
-def blend_label(label, c, cam, sal, weight, bg_thr=DEFAULT_BG_THR,
+def blend_label(label, c, cam, sal, weight, fuse_thr=DEFAULT_FUSE_THR,
                 ignore_index=255):
     """``label`` with its class-c region replaced by ``(1 - weight) * cam +
-    weight * sal >= bg_thr`` (``cam`` and ``sal`` float maps in [0, 1])."""
+    weight * sal >= fuse_thr`` (``cam`` and ``sal`` float maps in [0, 1])."""
     score = (1.0 - weight) * cam + weight * sal
-    return compose_label(label, c, score >= bg_thr, ignore_index)
+    return compose_label(label, c, score >= fuse_thr, ignore_index)
 
 
-def select_and_fuse(label, saliency, img_label, norms, mode='hard', cams=None,
-                    t0=DEFAULT_T0, t1=DEFAULT_T1,
-                    salient_thr=DEFAULT_SALIENT_THR, sal_thr=DEFAULT_SAL_THR,
-                    tau=None, alpha=None, weight=None, alpha_star='mean',
-                    bg_thr=DEFAULT_BG_THR, ignore_index=255, img_id=None):
+def select_and_fuse(label,
+                    saliency,
+                    img_label,
+                    norms,
+                    mode='hard',
+                    cams=None,
+                    t0=DEFAULT_T0,
+                    t1=DEFAULT_T1,
+                    salience_thr=DEFAULT_SALIENCE_THR,
+                    sal_mask_thr=DEFAULT_SAL_MASK_THR,
+                    tau=None,
+                    alpha=None,
+                    weight=None,
+                    alpha_star='mean',
+                    fuse_thr=DEFAULT_FUSE_THR,
+                    ignore_index=255,
+                    img_id=None):
     """Apply the selector to one image.
 
     Args:
@@ -206,8 +226,14 @@ def select_and_fuse(label, saliency, img_label, norms, mode='hard', cams=None,
     n_c = float(n_c) if _valid_norm(n_c) else nan
     decision.update({'class': c, 'n_c': n_c})
     if mode == 'hard':
-        out, info = fuse_hard(label, c, saliency, n_c, t0=t0, t1=t1,
-                              salient_thr=salient_thr, sal_thr=sal_thr,
+        out, info = fuse_hard(label,
+                              c,
+                              saliency,
+                              n_c,
+                              t0=t0,
+                              t1=t1,
+                              salience_thr=salience_thr,
+                              sal_mask_thr=sal_mask_thr,
                               ignore_index=ignore_index)
         info['alpha'] = {'replaced': 1.0, 'kept': 0.0}.get(
             info['decision'], nan)
@@ -216,9 +242,9 @@ def select_and_fuse(label, saliency, img_label, norms, mode='hard', cams=None,
             raise ValueError('threshold mode needs alpha (the selection '
                              'threshold in [0, 1])')
         out, info = fuse_threshold(label, c, saliency, alpha,
-                                   sal_thr=sal_thr,
+                                   sal_mask_thr=sal_mask_thr,
                                    ignore_index=ignore_index)
-        info['salient'] = _valid_norm(n_c) and n_c >= salient_thr
+        info['salient'] = _valid_norm(n_c) and n_c >= salience_thr
         info['alpha'] = {'replaced': 1.0, 'kept': 0.0}.get(
             info['decision'], nan)
     else:
@@ -228,9 +254,16 @@ def select_and_fuse(label, saliency, img_label, norms, mode='hard', cams=None,
             if cam is None:
                 raise ValueError(f'{img_id}: the CAMs hold no map of class '
                                  f'{c} (keys {list(np.asarray(cams[0]))})')
-        out, info = fuse_soft(label, c, saliency, n_c, cam=cam, tau=tau,
-                              weight=weight, bg_thr=bg_thr, sal_thr=sal_thr,
-                              salient_thr=salient_thr,
+        out, info = fuse_soft(label,
+                              c,
+                              saliency,
+                              n_c,
+                              cam=cam,
+                              tau=tau,
+                              weight=weight,
+                              fuse_thr=fuse_thr,
+                              sal_mask_thr=sal_mask_thr,
+                              salience_thr=salience_thr,
                               ignore_index=ignore_index,
                               alpha_star=alpha_star)
     decision.update(info)

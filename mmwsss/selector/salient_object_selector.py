@@ -4,9 +4,10 @@ import os
 
 from .class_salience import load_norms
 from .fusion_rules import select_and_fuse
-from .selector_core import (ALPHA_STAR_KINDS, DEFAULT_BG_THR,
-                            DEFAULT_SAL_THR, DEFAULT_SALIENT_THR, DEFAULT_T0,
-                            DEFAULT_T1, DEFAULT_TAUS, MODES, _valid_norm)
+from .selector_core import (ALPHA_STAR_KINDS, DEFAULT_FUSE_THR,
+                            DEFAULT_SAL_MASK_THR, DEFAULT_SALIENCE_THR,
+                            DEFAULT_T0, DEFAULT_T1, DEFAULT_TAUS, MODES,
+                            _valid_norm)
 
 
 class SalientObjectSelector:
@@ -19,10 +20,19 @@ class SalientObjectSelector:
         Other arguments: see :func:`select_and_fuse`.
     """
 
-    def __init__(self, norms, mode='hard', t0=DEFAULT_T0, t1=DEFAULT_T1,
-                 salient_thr=DEFAULT_SALIENT_THR, sal_thr=DEFAULT_SAL_THR,
-                 tau=None, alpha=None, weight=None, alpha_star='mean',
-                 bg_thr=DEFAULT_BG_THR, ignore_index=255):
+    def __init__(self,
+                 norms,
+                 mode='hard',
+                 t0=DEFAULT_T0,
+                 t1=DEFAULT_T1,
+                 salience_thr=DEFAULT_SALIENCE_THR,
+                 sal_mask_thr=DEFAULT_SAL_MASK_THR,
+                 tau=None,
+                 alpha=None,
+                 weight=None,
+                 alpha_star='mean',
+                 fuse_thr=DEFAULT_FUSE_THR,
+                 ignore_index=255):
         if isinstance(norms, (str, os.PathLike)):
             norms = load_norms(norms)['norms']
         if mode not in MODES:
@@ -39,18 +49,19 @@ class SalientObjectSelector:
         if alpha_star not in ALPHA_STAR_KINDS:
             raise ValueError(f'alpha_star must be one of {ALPHA_STAR_KINDS}'
                              f', got {alpha_star!r}')
-        if not 0.0 < sal_thr <= 1.0:
-            raise ValueError(f'sal_thr must lie in (0, 1], got {sal_thr}')
+        if not 0.0 < sal_mask_thr <= 1.0:
+            raise ValueError(
+                f'sal_mask_thr must lie in (0, 1], got {sal_mask_thr}')
         if tau is None:
             tau = DEFAULT_TAUS[alpha_star]
         self.norms = [None if not _valid_norm(n) else float(n)
                       for n in norms]
         self.settings = dict(mode=mode, t0=float(t0), t1=float(t1),
-                             salient_thr=float(salient_thr),
-                             sal_thr=float(sal_thr), tau=float(tau),
+                             salience_thr=float(salience_thr),
+                             sal_mask_thr=float(sal_mask_thr), tau=float(tau),
                              alpha=None if alpha is None else float(alpha),
                              weight=None if weight is None else float(weight),
-                             alpha_star=alpha_star, bg_thr=float(bg_thr),
+                             alpha_star=alpha_star, fuse_thr=float(fuse_thr),
                              ignore_index=ignore_index)
 
     @property

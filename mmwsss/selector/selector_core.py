@@ -27,14 +27,14 @@ where the paper leaves one (also in ``docs/selector.md``):
 
 * Only images whose image-level label holds exactly one foreground class are
   touched; every other image passes through unchanged.
-* ``P_S = saliency >= sal_thr`` (``sal_thr`` default 0.5). An empty ``P_S``
-  leaves the label unchanged (Algorithm 1, line 4).
+* ``P_S = saliency >= sal_mask_thr`` (``sal_mask_thr`` default 0.5). An
+  empty ``P_S`` leaves the label unchanged (Algorithm 1, line 4).
 * ``o = IoU(P_CAM, P_S)`` is computed over the pixels the pseudo-label
   decided: pixels that are ``ignore_index`` in the input label are left out
   of both the intersection and the union (an undecided pixel is no evidence
   of disagreement). ``o = 0`` when that union is empty.
 * Hard mode: ``P_CAM = (label == c)``. The class-c region is replaced by
-  ``P_S`` when ``n_c >= salient_thr and o > t0`` or ``n_c < salient_thr and
+  ``P_S`` when ``n_c >= salience_thr and o > t0`` or ``n_c < salience_thr and
   o > t0 + t1``. A class without a norm (``None``/NaN) is not salient.
 * Ignore pixels, pixel-wise: every pixel of the new region becomes ``c``
   (never 255); an input-255 pixel outside the new region stays 255 (there the
@@ -51,7 +51,7 @@ where the paper leaves one (also in ``docs/selector.md``):
   strict comparisons, as Algorithm 1 writes them).
 * Soft mode: ``P_CAM`` is the CAM of class c (``cam``; when no CAM is given,
   the class-c region of the label as a 0/1 map). ``o`` uses ``P_CAM >=
-  bg_thr`` as the mask. The weight alpha* comes from ``o`` and ``n_c`` (a
+  fuse_thr`` as the mask. The weight alpha* comes from ``o`` and ``n_c`` (a
   missing ``n_c`` counts as 0), gated by ``tau``:
 
   - ``alpha_star='mean'`` (default): ``alpha* = (o + n_c) / 2`` when that
@@ -66,18 +66,18 @@ where the paper leaves one (also in ``docs/selector.md``):
 
   A fixed blend ``weight`` replaces alpha* when given (the blend-weight
   sweep). With a weight of 0 the label is left unchanged. Otherwise the new
-  class-c region is ``(1 - w) * P_CAM + w * S >= bg_thr`` (the foreground
+  class-c region is ``(1 - w) * P_CAM + w * S >= fuse_thr`` (the foreground
   score thresholded at the background threshold), composed with the label
   as in hard mode.
-* Defaults: ``t0 = 0.4, t1 = 0.2`` (paper); ``salient_thr = 0.6`` and
+* Defaults: ``t0 = 0.4, t1 = 0.2`` (paper); ``salience_thr = 0.6`` and
   ``tau = 0.5`` (mean), chosen together so the two modes agree at the hard
   thresholds: soft mode acts when ``o >= 1 - n_c``, i.e. a class at the
   salient threshold (``n_c = 0.6``) needs ``o >= 0.4 = t0`` and a class at
   ``n_c = 0.4`` needs ``o >= 0.6 = t0 + t1``, with a continuous trade-off
   in between. Where it acts, alpha* runs from 0.5 (barely past the gate)
   to 1 (full overlap with the most salient class).
-  ``bg_thr = 0.5`` (the midpoint of a 0/1 region map, and equal to
-  ``sal_thr`` so that a weight of 1 gives exactly ``P_S``); with a real
+  ``fuse_thr = 0.5`` (the midpoint of a 0/1 region map, and equal to
+  ``sal_mask_thr`` so that a weight of 1 gives exactly ``P_S``); with a real
   CAM, pass the stage-3 background threshold.
 """
 import math
@@ -93,13 +93,16 @@ ALPHA_STAR_KINDS = ('mean', 'paper')
 
 DEFAULT_T0 = 0.4
 DEFAULT_T1 = 0.2
-DEFAULT_SALIENT_THR = 0.6
-DEFAULT_SAL_THR = 0.5
+DEFAULT_SALIENCE_THR = 0.6
+DEFAULT_SAL_MASK_THR = 0.5
 DEFAULT_TAU = 0.5
 #: the default gate of each alpha* kind: both let an image through when
 #: ``o + n_c >= 1``
 DEFAULT_TAUS = dict(mean=DEFAULT_TAU, paper=1.0)
-DEFAULT_BG_THR = 0.5
+DEFAULT_FUSE_THR = 0.5
+#: former names of the selector's settings -> their names now
+RENAMED_SETTINGS = dict(bg_thr='fuse_thr', sal_thr='sal_mask_thr',
+                        salient_thr='salience_thr')
 
 #: the selection thresholds of the paper's Table 3
 TABLE3_ALPHAS = (0.0, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9,
@@ -130,22 +133,23 @@ def saliency_to_float(saliency):
     return sal
 
 
-def binarize_saliency(saliency, sal_thr=DEFAULT_SAL_THR):
-    """``P_S``: pixels whose saliency (in [0, 1]) is at least ``sal_thr``.
+def binarize_saliency(saliency, sal_mask_thr=DEFAULT_SAL_MASK_THR):
+    """``P_S``: pixels whose saliency (in [0, 1]) is at least ``sal_mask_thr``.
 
     A uint8 map is compared in uint8 with the smallest value whose float
     saliency (:func:`saliency_to_float`, the same float32 operation) passes
     the threshold: the same mask, without a float32 copy of the map."""
-    if not 0.0 < sal_thr <= 1.0:
-        raise ValueError(f'sal_thr must lie in (0, 1], got {sal_thr}')
+    if not 0.0 < sal_mask_thr <= 1.0:
+        raise ValueError(
+            f'sal_mask_thr must lie in (0, 1], got {sal_mask_thr}')
     sal = np.asarray(saliency)
     if sal.dtype == np.uint8 and sal.ndim == 2:
         passes = saliency_to_float(np.arange(256, dtype=np.uint8)[None]
-                                   )[0] >= np.float32(sal_thr)
+                                   )[0] >= np.float32(sal_mask_thr)
         # float32 v * (1/255) grows with v: the passing values are v >= k
         return sal >= int(np.argmax(passes)) if passes.any() else \
             np.zeros(sal.shape, bool)
-    return saliency_to_float(saliency) >= np.float32(sal_thr)
+    return saliency_to_float(saliency) >= np.float32(sal_mask_thr)
 
 
 def class_iou(region, sal_mask, valid=None):

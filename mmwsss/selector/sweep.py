@@ -15,7 +15,7 @@ OpenMMLab):
   (hard mode).
 * **The blend-weight sweep** (not the paper's Table 3): soft mode with one
   fixed weight ``w`` for every image, the new region ``(1 - w) * CAM_c +
-  w * S >= bg_thr``.
+  w * S >= fuse_thr``.
 * **The tau sweep**: soft mode's alpha* against its gate ``tau``.
 * **Table 4**: before / after the selector for several label folders.
 
@@ -43,8 +43,8 @@ from mmwsss.evaluation.functional.seg_metrics import (PRED_IGNORE_POLICIES,
 from .fusion_rules import (alpha_star_score, blend_label, fuse_soft,
                            fuse_threshold, threshold_selects)
 from .salient_object_selector import SalientObjectSelector
-from .selector_core import (DEFAULT_BG_THR, DEFAULT_SAL_THR,
-                            DEFAULT_SALIENT_THR, DEFAULT_T0, DEFAULT_T1,
+from .selector_core import (DEFAULT_FUSE_THR, DEFAULT_SAL_MASK_THR,
+                            DEFAULT_SALIENCE_THR, DEFAULT_T0, DEFAULT_T1,
                             DEFAULT_TAUS, TABLE3_ALPHAS, binarize_saliency,
                             cam_of_class, class_iou, saliency_to_float,
                             single_foreground_class)
@@ -104,7 +104,7 @@ class SelectorSweep:
         weights: fixed blend weights.
         taus: gates of alpha* (default: :data:`TAU_GRIDS` of
             ``alpha_star``).
-        t0, t1, salient_thr, sal_thr, bg_thr, tau, alpha_star: the
+        t0, t1, salience_thr, sal_mask_thr, fuse_thr, tau, alpha_star: the
             selector's settings (see
             :func:`~mmwsss.selector.fusion_rules.select_and_fuse`).
         pred_ignore: how predicted 255 pixels count.
@@ -115,11 +115,20 @@ class SelectorSweep:
     tables.
     """
 
-    def __init__(self, norms, num_classes, alphas=TABLE3_ALPHAS,
-                 weights=BLEND_WEIGHTS, taus=None, t0=DEFAULT_T0,
-                 t1=DEFAULT_T1, salient_thr=DEFAULT_SALIENT_THR,
-                 sal_thr=DEFAULT_SAL_THR, bg_thr=DEFAULT_BG_THR, tau=None,
-                 alpha_star='mean', pred_ignore='background',
+    def __init__(self,
+                 norms,
+                 num_classes,
+                 alphas=TABLE3_ALPHAS,
+                 weights=BLEND_WEIGHTS,
+                 taus=None,
+                 t0=DEFAULT_T0,
+                 t1=DEFAULT_T1,
+                 salience_thr=DEFAULT_SALIENCE_THR,
+                 sal_mask_thr=DEFAULT_SAL_MASK_THR,
+                 fuse_thr=DEFAULT_FUSE_THR,
+                 tau=None,
+                 alpha_star='mean',
+                 pred_ignore='background',
                  ignore_index=255):
         if pred_ignore not in PRED_IGNORE_POLICIES:
             raise ValueError(f'pred_ignore must be one of '
@@ -137,21 +146,27 @@ class SelectorSweep:
         self.weights = [float(w) for w in weights]
         self.taus = [float(t) for t in (
             TAU_GRIDS[alpha_star] if taus is None else taus)]
-        self.settings = dict(t0=float(t0), t1=float(t1),
-                             salient_thr=float(salient_thr),
-                             sal_thr=float(sal_thr), bg_thr=float(bg_thr),
-                             tau=float(DEFAULT_TAUS[alpha_star]
-                                       if tau is None else tau),
-                             alpha_star=alpha_star)
+        self.settings = dict(
+            t0=float(t0),
+            t1=float(t1),
+            salience_thr=float(salience_thr),
+            sal_mask_thr=float(sal_mask_thr),
+            fuse_thr=float(fuse_thr),
+            tau=float(DEFAULT_TAUS[alpha_star] if tau is None else tau),
+            alpha_star=alpha_star)
         self.pred_ignore, self.ignore_index = pred_ignore, ignore_index
         s = self.settings
-        self.star = SalientObjectSelector(
-            self.norms, mode='soft', salient_thr=s['salient_thr'],
-            sal_thr=s['sal_thr'], tau=s['tau'], alpha_star=alpha_star,
-            bg_thr=s['bg_thr'], ignore_index=ignore_index)
+        self.star = SalientObjectSelector(self.norms,
+                                          mode='soft',
+                                          salience_thr=s['salience_thr'],
+                                          sal_mask_thr=s['sal_mask_thr'],
+                                          tau=s['tau'],
+                                          alpha_star=alpha_star,
+                                          fuse_thr=s['fuse_thr'],
+                                          ignore_index=ignore_index)
         self.hard = SalientObjectSelector(
             self.norms, mode='hard', t0=s['t0'], t1=s['t1'],
-            salient_thr=s['salient_thr'], sal_thr=s['sal_thr'],
+            salience_thr=s['salience_thr'], sal_mask_thr=s['sal_mask_thr'],
             ignore_index=ignore_index)
         self.row_names = (
             ['baseline'] + [f'alpha={a:g}' for a in self.alphas] +
@@ -206,7 +221,7 @@ class SelectorSweep:
         s, ign = self.settings, self.ignore_index
         # Table 3: one replaced label, taken where o reaches alpha
         replaced, info = fuse_threshold(label, c, saliency, 0.0,
-                                        sal_thr=s['sal_thr'],
+                                        sal_mask_thr=s['sal_mask_thr'],
                                         ignore_index=ign)
         cm_rep = self._cm(gt, replaced)
         for k, a in zip(range(sl['alphas'].start, sl['alphas'].stop),
@@ -222,8 +237,14 @@ class SelectorSweep:
         n_c = self.norms[c - 1]
         for k, w in zip(range(sl['weights'].start, sl['weights'].stop),
                         self.weights):
-            out, dec = fuse_soft(label, c, saliency, n_c, cam=cam, weight=w,
-                                 bg_thr=s['bg_thr'], sal_thr=s['sal_thr'],
+            out, dec = fuse_soft(label,
+                                 c,
+                                 saliency,
+                                 n_c,
+                                 cam=cam,
+                                 weight=w,
+                                 fuse_thr=s['fuse_thr'],
+                                 sal_mask_thr=s['sal_mask_thr'],
                                  ignore_index=ign)
             cms[k] = self._cm(gt, out)
             decisions[k] = (dec['decision'], dec['alpha'])
@@ -231,7 +252,8 @@ class SelectorSweep:
         cam_f = (label == c).astype(np.float32) if cam is None \
             else np.asarray(cam, np.float32)
         sal_f = saliency_to_float(saliency)
-        o = class_iou(cam_f >= s['bg_thr'], binarize_saliency(sal_f, s['sal_thr']),
+        o = class_iou(cam_f >= s['fuse_thr'],
+                      binarize_saliency(sal_f, s['sal_mask_thr']),
                       valid=label != ign)
         score = alpha_star_score(o, n_c, s['alpha_star'])
         weight = min(score, 1.0)
@@ -240,7 +262,7 @@ class SelectorSweep:
             if weight > 0.0 and score >= t:
                 if cm_fused is None:
                     cm_fused = self._cm(gt, blend_label(
-                        label, c, cam_f, sal_f, weight, s['bg_thr'], ign))
+                        label, c, cam_f, sal_f, weight, s['fuse_thr'], ign))
                 cms[k], decisions[k] = cm_fused, ('fused', weight)
             else:
                 decisions[k] = ('kept', 0.0)

@@ -76,9 +76,11 @@ def sweep_dirs(inputs, norms, selector_settings=None, baselines=(),
     settings = dict(selector_settings or {})
     settings.setdefault('mode', 'hard')
     main = SalientObjectSelector(norms, **settings)
-    rule = {k: settings[k] for k in ('t0', 't1', 'salient_thr', 'sal_thr',
-                                     'bg_thr', 'tau', 'alpha_star')
-            if settings.get(k) is not None}
+    rule = {
+        k: settings[k]
+        for k in ('t0', 't1', 'salience_thr', 'sal_mask_thr', 'fuse_thr',
+                  'tau', 'alpha_star') if settings.get(k) is not None
+    }
     sweep = SelectorSweep(norms, inputs.num_classes + 1, alphas=alphas,
                           weights=weights, taus=taus,
                           pred_ignore=pred_ignore, **rule)
@@ -114,5 +116,3 @@ def sweep_dirs(inputs, norms, selector_settings=None, baselines=(),
                       norms=main.norms),
         class_names=['background'] + list(inputs.class_names))
     return result
-
-

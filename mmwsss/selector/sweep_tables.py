@@ -18,9 +18,10 @@ def format_markdown(result):
     lines = [
         f'# Selector sweeps: {title}', '',
         f"Predicted 255 counted as: {sw['pred_ignore']}. Rules: t0="
-        f"{sw['t0']:g}, t1={sw['t1']:g}, salient_thr={sw['salient_thr']:g}, "
-        f"sal_thr={sw['sal_thr']:g}, alpha*={sw['alpha_star']}, "
-        f"tau={sw['tau']:g}, bg_thr={sw['bg_thr']:g}. Soft-mode CAM source: "
+        f"{sw['t0']:g}, t1={sw['t1']:g}, salience_thr={sw['salience_thr']:g}, "
+        f"sal_mask_thr={sw['sal_mask_thr']:g}, alpha*={sw['alpha_star']}, "
+        f"tau={sw['tau']:g}, fuse_thr={sw['fuse_thr']:g}. "
+        "Soft-mode CAM source: "
         f"{s.get('cam_source', '-')}.", '',
         '## Table 3 analogue: selection threshold alpha', '',
         'A single-class region is replaced by the saliency mask when '
@@ -30,7 +31,8 @@ def format_markdown(result):
         'VOC train), for the shape only.', '',
         '| Alpha | Acc | Acc_class | mIoU | fwIoU | replaced images | '
         'paper mIoU | paper Acc |',
-        '| --- | --- | --- | --- | --- | --- | --- | --- |']
+        '| --- | --- | --- | --- | --- | --- | --- | --- |'
+    ]
     for row in result['table3']:
         p = row.get('paper') or {}
         lines.append(f"| {row['name']} | " + ' | '.join(
@@ -38,7 +40,7 @@ def format_markdown(result):
             f"{_pct(p.get('mIoU'))} | {_pct(p.get('Acc'))} |")
     lines += ['', '## Blend weight (soft mode with one fixed weight; not '
               'the paper\'s Table 3)', '',
-              'New region: (1 - w) * CAM_c + w * S >= bg_thr. w = 0 is the '
+              'New region: (1 - w) * CAM_c + w * S >= fuse_thr. w = 0 is the '
               'input labels.', '',
               '| weight | Acc | Acc_class | mIoU | fwIoU | fused images |',
               '| --- | --- | --- | --- | --- | --- |']

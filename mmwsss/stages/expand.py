@@ -9,7 +9,7 @@ classes):
   (settings ``relation``), ``tools/train.py <config>`` trains the relation
   network on them, ``step='walk'`` propagates the CAMs by a random walk on
   its boundary maps (settings ``walk``, the network's ``checkpoint``).
-  ``bg_thr`` is not used (the walk has its own, ``walk.bg_thr``).
+  ``cam_thr`` is not used (the walk has its own, ``walk.walk_bg_thr``).
 * ``'par'``: the training-free pixel-adaptive refinement
   (:mod:`mmwsss.cam.pixel_adaptive_refinement`, torch on CPU), which pulls
   the CAMs onto the image's edges;
@@ -18,14 +18,16 @@ classes):
 * ``'none'``: no refinement, the label is the argmax of the planes.
 
 For ``par``, ``crf`` and ``none`` each image's CAMs (stage cam) get a
-constant background plane ``bg_thr`` and the label is the argmax over
-{background, present classes} (:func:`mmwsss.cam.scores_to_label`). Writes ``<out>/<id>.png`` (VOC
+constant background plane ``cam_thr`` (the CAM threshold) and the label
+is the argmax over {background, present classes}
+(:func:`mmwsss.cam.scores_to_label`). Writes ``<out>/<id>.png`` (VOC
 palette) atomically, skips images whose PNG exists (resume), splits the list
 across ranks under torchrun and across ``nproc`` processes.
 
-``bg_thr='best'`` takes ``best_threshold`` from the CAM evaluation JSON
+``cam_thr='best'`` takes ``best_threshold`` from the CAM evaluation JSON
 ``cam_eval`` (written by ``tools/eval_cam.py --out-json``). The thresholds
-of method 'irn' (``relation.fg_thr``, ``relation.bg_thr``, ``walk.bg_thr``)
+of method 'irn' (``relation.relation_fg_thr``, ``relation.relation_bg_thr``,
+``walk.walk_bg_thr``)
 may be set relative to it too: ``'best'``, ``'best+0.3'``, ``'best-0.1'``
 (:func:`relative_threshold`).
 
@@ -50,6 +52,7 @@ from mmwsss.cam.cam_to_label import (cam_scores_with_background,
 from mmwsss.datasets.voc_layout import (cam_label_keys, image_labels_if_any,
                                         read_split, require_files, root_path)
 from mmwsss.utils.io import load_cam_npz, read_image, save_label_png
+from mmwsss.utils.renamed_keys import check_renamed
 
 from .entry import Step, run_step_file
 from .evaluate import LabelEvalSettings, run_eval
@@ -92,12 +95,15 @@ class ExpandSettings(StageSettings):
     #: training cfg-options, and whether its backbone is initialised from
     #: the stage-1 classifier's last checkpoint
     pipeline_keys = ('cfg_options', 'backbone_from_classify')
+    renamed = dict(bg_thr='cam_thr')
     cam_dir: str = None
     data_root: str = None
     out: str = None
     split: str = 'train_aug'
     method: str = DEFAULT_METHOD
-    bg_thr: Union[float, str] = 'best'
+    #: the CAM threshold: the score of the constant background plane (a
+    #: number, or 'best': the CAM sweep's best, read from ``cam_eval``)
+    cam_thr: Union[float, str] = 'best'
     cam_eval: Optional[str] = None   # JSON with best_threshold
     par: dict = dataclasses.field(default_factory=dict)
     crf: dict = dataclasses.field(default_factory=dict)
@@ -117,23 +123,24 @@ class ExpandSettings(StageSettings):
             raise self.error('method', 'is not one of '
                              f'{tuple(EXPAND_METHODS)}')
         method = self.expand_method
-        if self.bg_thr == 'best':
+        if self.cam_thr == 'best':
             if not self.cam_eval and method.uses_cam_thr:
-                raise self.error('bg_thr', "needs cam_eval (the JSON of "
+                raise self.error('cam_thr', "needs cam_eval (the JSON of "
                                  "the cam stage's threshold sweep, "
                                  "eval_cam.py --out-json)")
         else:
             try:
-                self.bg_thr = float(self.bg_thr)
+                self.cam_thr = float(self.cam_thr)
             except (TypeError, ValueError):
-                raise self.error('bg_thr', "must be a number or 'best'") \
+                raise self.error('cam_thr', "must be a number or 'best'") \
                     from None
         # every method's sections hold only its keys; the chosen method
         # checks (and completes) its own
         for other in EXPAND_METHODS.values():
             for key in other.section_names():
                 self._check_keys(key, getattr(self, key),
-                                 other.option_keys(key))
+                                 other.option_keys(key),
+                                 other.renamed_keys(key))
         method.check(self)
 
     @property
@@ -142,9 +149,11 @@ class ExpandSettings(StageSettings):
         ``method``."""
         return get_expand_method(self.method)
 
-    def _check_keys(self, key, value, valid):
+    def _check_keys(self, key, value, valid, renamed=None):
         if not isinstance(value, dict):
             raise self.error(key, 'must be a dict')
+        check_renamed(f'{self.section} settings: {key}', value,
+                      renamed or {})
         unknown = set(value) - set(valid)
         if unknown:
             raise self.error(key, f'has unknown keys {sorted(unknown)}; '
@@ -154,7 +163,8 @@ class ExpandSettings(StageSettings):
         """Names of the irn thresholds set relative to the CAM sweep."""
         return [f'{name}.{key}' for name, sec in (('relation', self.relation),
                                                   ('walk', self.walk))
-                for key in ('fg_thr', 'bg_thr') if is_relative(sec.get(key))]
+                for key in ('relation_fg_thr', 'relation_bg_thr',
+                            'walk_bg_thr') if is_relative(sec.get(key))]
 
     def _irn_threshold(self, section, key, value, resolve):
         """A relation / walk threshold: a number in [0, 1] or relative to
@@ -183,16 +193,18 @@ class ExpandSettings(StageSettings):
         if r['refine'] not in REFINEMENTS:
             raise self.error('relation', "refine must be None, 'none', "
                              "'crf' or 'par'")
-        for key in ('fg_thr', 'bg_thr'):
+        for key in ('relation_fg_thr', 'relation_bg_thr'):
             if key in r:
                 r[key] = self._irn_threshold('relation', key, r[key],
                                              resolve)
         out = RelationLabelSettings(img_suffix=self.img_suffix, **r)
-        if is_relative(out.fg_thr) or is_relative(out.bg_thr):
+        if is_relative(out.relation_fg_thr) or \
+                is_relative(out.relation_bg_thr):
             return out
-        if out.bg_thr > out.fg_thr:
-            raise self.error('relation', f'bg_thr {out.bg_thr} is above '
-                             f'fg_thr {out.fg_thr}')
+        if out.relation_bg_thr > out.relation_fg_thr:
+            raise self.error('relation', f'relation_bg_thr '
+                             f'{out.relation_bg_thr} is above '
+                             f'relation_fg_thr {out.relation_fg_thr}')
         return out
 
     def walk_settings(self, resolve=False):
@@ -209,16 +221,16 @@ class ExpandSettings(StageSettings):
             if w.get(key) is not None and not (
                     isinstance(w[key], (int, float)) and w[key] >= 0):
                 raise self.error('walk', f'{key} must be a number >= 0')
-        if 'bg_thr' in w:
-            w['bg_thr'] = self._irn_threshold('walk', 'bg_thr', w['bg_thr'],
-                                              resolve)
+        if 'walk_bg_thr' in w:
+            w['walk_bg_thr'] = self._irn_threshold(
+                'walk', 'walk_bg_thr', w['walk_bg_thr'], resolve)
         return RandomWalkSettings(img_suffix=self.img_suffix, **w)
 
     def threshold(self, best=False):
         """The background threshold (resolving ``'best'``); ``best=True``:
-        the CAM sweep's best threshold whatever ``bg_thr`` is."""
-        if self.bg_thr != 'best' and not best:
-            return self.bg_thr
+        the CAM sweep's best threshold whatever ``cam_thr`` is."""
+        if self.cam_thr != 'best' and not best:
+            return self.cam_thr
         if not osp.isfile(self.cam_eval):
             raise FileNotFoundError(f'CAM evaluation not found: '
                                     f'{self.cam_eval} (run the cam stage\'s '
@@ -231,11 +243,11 @@ class ExpandSettings(StageSettings):
         return float(data['best_threshold'])
 
 
-def make_label(keys, cams, bg_thr, image=None, method='none', **options):
+def make_label(keys, cams, cam_thr, image=None, method='none', **options):
     """Label map (uint8) of one image's CAMs; ``image`` (H x W x 3 RGB) is
     needed by the methods that read it (``options``: the method's
     settings)."""
-    scores = cam_scores_with_background(cams, bg_thr)
+    scores = cam_scores_with_background(cams, cam_thr)
     if len(keys):
         scores = get_expand_method(method).refine(scores, image, **options)
     return scores_to_label(scores, keys)
@@ -245,9 +257,9 @@ class ExpandOne:
     """The per-image work of the stage (picklable-free: reaches the pool
     workers through the fork)."""
 
-    def __init__(self, settings, bg_thr):
+    def __init__(self, settings, cam_thr):
         self.s = settings
-        self.bg_thr = bg_thr
+        self.cam_thr = cam_thr
         self.img_dir = root_path(settings.data_root, settings.img_dir)
         self.method = settings.expand_method
         self.options = self.method.options(settings)
@@ -268,7 +280,7 @@ class ExpandOne:
                 raise ValueError(f'{cam_path}: CAMs of size {cams.shape[1:]}'
                                  f' but the image {img_path} is '
                                  f'{image.shape[:2]}')
-        label = make_label(keys, cams, self.bg_thr, image, s.method,
+        label = make_label(keys, cams, self.cam_thr, image, s.method,
                            **self.options)
         save_label_png(osp.join(s.out, img_id + '.png'), label)
 
@@ -289,22 +301,22 @@ def run_expand(settings, step=None, checkpoint=None):
     method.ensure_available()
     split_file, ids = read_split(s.data_root, s.split)
     require_files(s.cam_dir, ids, '.npz', 'CAM', split_file)
-    bg_thr = s.threshold()
+    cam_thr = s.threshold()
     os.makedirs(s.out, exist_ok=True)
     job = ShardedJob(
         ids, lambda i: [osp.join(s.out, i + '.png')], out_dir=s.out,
         overwrite=s.overwrite, inputs=dict(list=split_file, cams=s.cam_dir),
         settings=dict(manifest_settings(s, 'expand', ('cam_dir', 'cam_eval')),
-                      bg_thr=bg_thr))
+                      cam_thr=cam_thr))
     start = time.time()
     if s.nproc > 1 and method.needs_image:
         import torch
         torch.set_num_threads(1)
-    job.run(ExpandOne(s, bg_thr),
+    job.run(ExpandOne(s, cam_thr),
             num_workers=s.nproc if s.nproc > 1 else 0, desc='pseudo-labels')
     barrier()
     return dict(split=split_file, num_images=len(ids), out=s.out,
-                rank=job.rank, bg_thr=bg_thr, method=s.method,
+                rank=job.rank, cam_thr=cam_thr, method=s.method,
                 seconds=time.time() - start)
 
 

@@ -75,7 +75,7 @@ class ExpandMethod:
     Attributes:
         name: the value of ``expand.method``.
         needs_image: the per-image refinement reads the RGB image.
-        uses_cam_thr: the labels use the CAM threshold ``bg_thr`` (a
+        uses_cam_thr: the labels use the CAM threshold ``cam_thr`` (a
             constant background plane) and so need the CAM sweep's JSON for
             ``'best'``.
         steps: named steps run one after another (empty: one pass over the
@@ -105,6 +105,10 @@ class ExpandMethod:
         cls = self.settings_classes()[section]
         return tuple(f.name for f in dataclasses.fields(cls)
                      if f.name not in self.hidden_keys)
+
+    def renamed_keys(self, section):
+        """``{former key: key}`` of ``section``."""
+        return {}
 
     def check(self, settings):
         """Check (and complete with defaults) the method's sections of
@@ -185,7 +189,7 @@ class CrfMethod(_SectionMethod):
 
 class IrnMethod(ExpandMethod):
     """IRN: relation labels, the relation network, the random walk (the
-    walk has its own background threshold, ``walk.bg_thr``)."""
+    walk has its own background threshold, ``walk.walk_bg_thr``)."""
     name = 'irn'
     uses_cam_thr = False
     steps = ('relation', 'walk')
@@ -194,9 +198,14 @@ class IrnMethod(ExpandMethod):
     #: :class:`mmwsss.expand.RandomWalkSettings` (written out: importing
     #: :mod:`mmwsss.expand` loads torch; a test checks they agree)
     OPTION_KEYS = dict(
-        relation=('fg_thr', 'bg_thr', 'refine', 'par_iters'),
-        walk=('radius', 'beta', 'exp_times', 'ref_cells', 'bg_thr',
+        relation=('relation_fg_thr', 'relation_bg_thr', 'refine',
+                  'par_iters'),
+        walk=('radius', 'beta', 'exp_times', 'ref_cells', 'walk_bg_thr',
               'bg_power', 'flip', 'device'))
+    #: former keys of these sections -> their names now
+    RENAMED = dict(relation=dict(fg_thr='relation_fg_thr',
+                                 bg_thr='relation_bg_thr'),
+                   walk=dict(bg_thr='walk_bg_thr'))
 
     def settings_classes(self):
         return _irn_settings_classes()
@@ -206,6 +215,9 @@ class IrnMethod(ExpandMethod):
 
     def option_keys(self, section):
         return self.OPTION_KEYS[section]
+
+    def renamed_keys(self, section):
+        return self.RENAMED.get(section, {})
 
     def check(self, settings):
         if not settings.config:
@@ -261,7 +273,7 @@ class IrnMethod(ExpandMethod):
         barrier()
         return dict(split=split_file, num_images=len(ids), out=s.out,
                     rank=get_dist_info()[0], method=self.name,
-                    step=step, bg_thr=None, seconds=res['seconds'])
+                    step=step, cam_thr=None, seconds=res['seconds'])
 
 
 #: ``expand.method`` -> its :class:`ExpandMethod` (in the order of the docs)

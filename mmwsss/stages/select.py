@@ -35,10 +35,10 @@ import os
 import os.path as osp
 from typing import Optional
 
-from mmwsss.selector import (ALPHA_STAR_KINDS, DEFAULT_BG_THR,
-                             DEFAULT_SAL_THR, DEFAULT_SALIENT_THR, DEFAULT_T0,
-                             DEFAULT_T1, MODES, TABLE3_ALPHAS,
-                             SalientObjectSelector, load_norms)
+from mmwsss.selector import (ALPHA_STAR_KINDS, DEFAULT_FUSE_THR,
+                             DEFAULT_SAL_MASK_THR, DEFAULT_SALIENCE_THR,
+                             DEFAULT_T0, DEFAULT_T1, MODES, RENAMED_SETTINGS,
+                             TABLE3_ALPHAS, SalientObjectSelector, load_norms)
 from mmwsss.selector.class_salience import compute_class_salience
 from mmwsss.selector.inputs import SelectorInputs
 from mmwsss.selector.offline_fusion import fuse_split
@@ -52,8 +52,8 @@ from .evaluate import LabelEvalSettings, run_eval
 from .settings import StageSettings
 
 #: the selector's own settings (config section ``select``)
-SELECTOR_KEYS = ('mode', 't0', 't1', 'salient_thr', 'sal_thr', 'tau',
-                 'alpha', 'weight', 'alpha_star', 'bg_thr')
+SELECTOR_KEYS = ('mode', 't0', 't1', 'salience_thr', 'sal_mask_thr', 'tau',
+                 'alpha', 'weight', 'alpha_star', 'fuse_thr')
 
 
 @dataclasses.dataclass
@@ -61,17 +61,34 @@ class SelectSettings(StageSettings):
     """Settings of the select stage (config section ``select``, e.g.
     ``select = dict(mode='hard', t0=0.4, t1=0.2)``) plus its paths."""
     section = 'select'
+    #: former keys (``bg_thr`` had four meanings across the stages)
+    renamed = RENAMED_SETTINGS
     # selector
+    #: 'hard' (the paper's Algorithm 1), 'soft' (its alpha* rule) or
+    #: 'threshold' (its Table 3: replace when ``o >= alpha``)
     mode: str = 'hard'
+    #: the paper's t0: a salient class's region is replaced by the saliency
+    #: mask when their IoU ``o > t0`` (Algorithm 1)
     t0: float = DEFAULT_T0
+    #: the paper's t1: a non-salient class needs ``o > t0 + t1``
     t1: float = DEFAULT_T1
-    salient_thr: float = DEFAULT_SALIENT_THR
-    sal_thr: float = DEFAULT_SAL_THR
-    tau: Optional[float] = None     # None: 0.5 (mean) / 1.0 (paper)
-    alpha: Optional[float] = None   # threshold mode's selection threshold
-    weight: Optional[float] = None  # soft mode's fixed blend weight
+    #: a class is salient when its class salience ``n_c >= salience_thr``
+    salience_thr: float = DEFAULT_SALIENCE_THR
+    #: the saliency mask ``P_S = saliency >= sal_mask_thr`` (in (0, 1])
+    sal_mask_thr: float = DEFAULT_SAL_MASK_THR
+    #: the paper's tau: soft mode's alpha* is 0 below it (None: 0.5 for
+    #: alpha_star 'mean', 1.0 for 'paper')
+    tau: Optional[float] = None
+    #: the paper's alpha of Table 3, a selection threshold on ``o``
+    #: (mode 'threshold' only)
+    alpha: Optional[float] = None
+    #: soft mode: one fixed blend weight instead of alpha* (the blend sweep)
+    weight: Optional[float] = None
+    #: soft mode's alpha*: 'mean' ``(o + n_c) / 2`` or 'paper' ``o + n_c``
     alpha_star: str = 'mean'
-    bg_thr: float = DEFAULT_BG_THR
+    #: soft mode: the new class region is ``(1 - w) * CAM + w * S >=
+    #: fuse_thr`` (the pipeline's default: the CAM sweep's best threshold)
+    fuse_thr: float = DEFAULT_FUSE_THR
     # inputs
     data_root: str = None
     split: str = None
@@ -98,8 +115,8 @@ class SelectSettings(StageSettings):
             raise self.error('mode', f'is not one of {MODES}')
         if self.alpha_star not in ALPHA_STAR_KINDS:
             raise self.error('alpha_star', f'is not one of {ALPHA_STAR_KINDS}')
-        for key in ('t0', 't1', 'salient_thr', 'sal_thr', 'tau', 'bg_thr',
-                    'alpha', 'weight'):
+        for key in ('t0', 't1', 'salience_thr', 'sal_mask_thr', 'tau',
+                    'fuse_thr', 'alpha', 'weight'):
             if getattr(self, key) is None and key in ('tau', 'alpha',
                                                       'weight'):
                 continue
@@ -171,7 +188,8 @@ def run_sweep(settings, baselines=(), pseudo_name=None,
     threshold, the alpha* and Algorithm 1 rules, the blend weights, the tau
     gate) and Table 4 (before / after the selector of ``settings`` for
     ``pseudo_dir`` and every ``(name, folder)`` of ``baselines``), by
-    :func:`mmwsss.selector.sweep_folders.sweep_dirs`. Returns its result dict."""
+    :func:`mmwsss.selector.sweep_folders.sweep_dirs`. Returns its result
+    dict."""
     s = settings
     norms = load_norms(s.norms)['norms']
     selector = {k: getattr(s, k) for k in SELECTOR_KEYS}

@@ -3,6 +3,7 @@
 :class:`~mmwsss.stages.select.SelectSettings` they make. Every default is
 None so the config section (``--stage-config``) can fill it."""
 from mmwsss.selector import ALPHA_STAR_KINDS, MODES
+from mmwsss.utils.renamed_keys import add_renamed_flags
 
 from .select import SELECTOR_KEYS, SelectSettings
 
@@ -45,10 +46,11 @@ def add_cli_args(parser, selector=True):
                    'paper\'s Table 3)')
     g.add_argument('--t0', type=float)
     g.add_argument('--t1', type=float)
-    g.add_argument('--salient-thr', type=float,
+    g.add_argument('--salience-thr', type=float,
                    help='a class is salient when n_c >= this')
-    g.add_argument('--sal-thr', type=float,
-                   help='saliency binarisation threshold (in [0, 1])')
+    g.add_argument('--sal-mask-thr', type=float,
+                   help='the saliency mask P_S = saliency >= this (in '
+                   '(0, 1])')
     g.add_argument('--tau', type=float,
                    help='soft mode: alpha* is 0 when its score is below tau '
                    '(default 0.5 for mean, 1.0 for paper)')
@@ -59,8 +61,11 @@ def add_cli_args(parser, selector=True):
                    help='threshold mode: the selection threshold in [0, 1]')
     g.add_argument('--weight', type=float,
                    help='soft mode: a fixed blend weight instead of alpha*')
-    g.add_argument('--bg-thr', type=float,
+    g.add_argument('--fuse-thr', type=float,
                    help='soft mode: foreground threshold of the fused score')
+    add_renamed_flags(parser, {'--bg-thr': '--fuse-thr',
+                               '--sal-thr': '--sal-mask-thr',
+                               '--salient-thr': '--salience-thr'})
 
 
 def settings_from_args(args, **extra):

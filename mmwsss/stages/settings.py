@@ -27,6 +27,8 @@ class StageSettings:
     #: keys of the section that are not settings of the stage function (read
     #: by the pipeline only, e.g. a training config)
     pipeline_keys = ()
+    #: former keys -> their names now (an old key is an error naming the new)
+    renamed = {}
 
     @classmethod
     def from_config(cls, section=None, **overrides):
@@ -35,6 +37,8 @@ class StageSettings:
         values = {k: v for k, v in dict(section or {}).items()
                   if k not in cls.pipeline_keys}
         values.update({k: v for k, v in overrides.items() if v is not None})
+        from mmwsss.utils.renamed_keys import check_renamed
+        check_renamed(f'{cls.section} settings', values, cls.renamed)
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(values) - names)
         if unknown:
@@ -68,8 +72,9 @@ class StageSettings:
         """Check the values; raise ``ValueError`` naming the bad key."""
 
     def error(self, key, msg):
-        return ValueError(f'{self.section} settings: {key}={getattr(self, key)!r}'
-                          f' {msg}')
+        return ValueError(
+            f'{self.section} settings: {key}={getattr(self, key)!r}'
+            f' {msg}')
 
     def to_dict(self):
         return dataclasses.asdict(self)

@@ -197,7 +197,7 @@ def test_eval_cam_and_pseudo_labels(cams, classifier, tmp_path):
     for refine, thr in (('none', data['best_threshold']), ('par', 0.3)):
         out = tmp_path / refine
         settings = ExpandSettings(cam_dir=cams, data_root=voc, split='train',
-                                  out=str(out), bg_thr=thr, method=refine,
+                                  out=str(out), cam_thr=thr, method=refine,
                                   nproc=2)
         run_expand(settings)
         pngs = sorted(glob.glob(str(out / '*.png')))

@@ -53,7 +53,7 @@ def test_irn_stage_on_toy(toy_root, tmp_path):
     assert res['num_images'] == len(train_aug) and res['done'] == 0
     assert len(glob.glob(osp.join(rel_dir, '*.png'))) == len(train_aug)
     with open(osp.join(rel_dir, 'expand_settings.json')) as f:
-        assert json.load(f)['settings']['fg_thr'] == 0.30
+        assert json.load(f)['settings']['relation_fg_thr'] == 0.30
     agree = total = 0
     for img_id in train_aug:
         rel = load_label_png(osp.join(rel_dir, img_id + '.png'))
@@ -131,11 +131,11 @@ def test_irn_expand_stage_through_the_pipeline(toy_root, tmp_path):
     assert record['settings']['beta'] == 10
     # thresholds relative to the sweep's best (0.2): best+0.2, best-0.2
     # (clipped at 0), best+0.1
-    assert record['settings']['bg_thr'] == pytest.approx(0.3)
+    assert record['settings']['walk_bg_thr'] == pytest.approx(0.3)
     with open(work / 'relation_labels' / 'expand_settings.json') as f:
         relation = json.load(f)['settings']
-    assert relation['fg_thr'] == pytest.approx(0.4)
-    assert relation['bg_thr'] == 0.0 and relation['refine'] == 'none'
+    assert relation['relation_fg_thr'] == pytest.approx(0.4)
+    assert relation['relation_bg_thr'] == 0.0 and relation['refine'] == 'none'
     assert record['checkpoint'].endswith('epoch_1.pth')
     assert len(glob.glob(str(work / 'pseudo_cam' / '*.png'))) == \
         len(train_aug)

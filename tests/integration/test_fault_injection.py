@@ -104,7 +104,7 @@ def env(toy_root, tmp_path_factory):
     e['pseudo'] = str(work / 'pseudo_ref')
     rc, out = tool('tools/run_expand.py', '--cam-dir', e['cams'],
                    '--data-root', voc, '--split', 'mini', '--method', 'none',
-                   '--bg-thr', 0.2, '--out', e['pseudo'])
+                   '--cam-thr', 0.2, '--out', e['pseudo'])
     assert rc == 0, out
     e['sal'] = str(work / 'sal')
     rng = np.random.default_rng(0)
@@ -181,7 +181,7 @@ def test_zero_byte_image(env, tmp_path):
     open(img, 'wb').close()
     out = str(tmp_path / 'pseudo')
     args = ['tools/run_expand.py', '--cam-dir', env['cams'], '--data-root',
-            env['voc'], '--split', 'mini', '--method', 'par', '--bg-thr',
+            env['voc'], '--split', 'mini', '--method', 'par', '--cam-thr',
             0.2, '--out', out]
     try:
         rc, msg = tool(*args)
@@ -221,12 +221,12 @@ def test_stale_folder_from_other_settings(env, tmp_path):
     out, fresh = str(tmp_path / 'pseudo'), str(tmp_path / 'fresh')
     args = ['tools/run_expand.py', '--cam-dir', env['cams'], '--data-root',
             env['voc'], '--split', 'mini', '--method', 'none']
-    rc, msg = tool(*args, '--bg-thr', 0.3, '--out', out)
+    rc, msg = tool(*args, '--cam-thr', 0.3, '--out', out)
     assert rc == 0, msg
-    rc, msg = tool(*args, '--bg-thr', 0.2, '--out', out)
-    assert rc != 0 and out in msg and 'bg_thr: 0.3 -> 0.2' in msg, msg
+    rc, msg = tool(*args, '--cam-thr', 0.2, '--out', out)
+    assert rc != 0 and out in msg and 'cam_thr: 0.3 -> 0.2' in msg, msg
     assert '--overwrite' in msg
-    rc, msg = tool(*args, '--bg-thr', 0.2, '--out', out, '--overwrite')
+    rc, msg = tool(*args, '--cam-thr', 0.2, '--out', out, '--overwrite')
     assert rc == 0, msg
     assert files(out, '*.png') == files(env['pseudo'], '*.png')
     assert_clean(out)
@@ -236,7 +236,7 @@ def test_stale_folder_from_other_settings(env, tmp_path):
         f.write('\r\n'.join(env['ids']))
     rc, msg = tool('tools/run_expand.py', '--cam-dir', env['cams'],
                    '--data-root', env['voc'], '--split', bom, '--method',
-                   'none', '--bg-thr', 0.2, '--out', fresh)
+                   'none', '--cam-thr', 0.2, '--out', fresh)
     assert rc == 0, msg
     assert files(fresh, '*.png') == files(env['pseudo'], '*.png')
 
@@ -250,7 +250,7 @@ def test_truncated_outputs_read_downstream(env, tmp_path):
     out = str(tmp_path / 'pseudo')
     rc, msg = tool('tools/run_expand.py', '--cam-dir', cams, '--data-root',
                    env['voc'], '--split', 'mini', '--method', 'none',
-                   '--bg-thr', 0.2, '--out', out)
+                   '--cam-thr', 0.2, '--out', out)
     assert rc != 0 and bad in msg and 'truncated or corrupt' in msg, msg
     assert_clean(out)
     # a truncated pseudo-label, then a truncated label file
@@ -643,7 +643,7 @@ def test_bad_cams_make_no_label(env, tmp_path):
     out = str(tmp_path / 'pseudo')
     expand = ['tools/run_expand.py', '--cam-dir', cams, '--data-root',
               env['voc'], '--split', 'mini', '--method', 'none', '--out', out]
-    rc, msg = tool(*expand, '--bg-thr', 0.3)
+    rc, msg = tool(*expand, '--cam-thr', 0.3)
     line = error_line(msg)
     assert rc == 1 and line.startswith(f'error: {bad}: the CAMs hold '), msg
     assert 'non-finite' in line, line
@@ -655,9 +655,11 @@ def test_bad_cams_make_no_label(env, tmp_path):
     other = int(np.flatnonzero(table[ids[0]] < 0.5)[0])
     wrong = bad  # the first image: nothing is written before it
     with open(wrong, 'wb') as f:
-        np.savez_compressed(f, keys=np.append(keys, other), cams=np.concatenate(
-            [maps, maps[:1]]).astype(np.float16))
-    for cmd in (expand + ['--bg-thr', 0.3],
+        np.savez_compressed(f,
+                            keys=np.append(keys, other),
+                            cams=np.concatenate([maps,
+                                                 maps[:1]]).astype(np.float16))
+    for cmd in (expand + ['--cam-thr', 0.3],
                 ['tools/eval_cam.py', '--cam-dir', cams, '--data-root',
                  env['voc'], '--split', 'mini', '--classes', 'toy'],
                 ['tools/run_select.py', *select_inputs(env), '--cam-dir',
@@ -672,7 +674,7 @@ def test_bad_cams_make_no_label(env, tmp_path):
     # fixed: the rerun with other settings (0.2) is not refused by the
     # manifest the failed runs left, and equals the clean run
     shutil.copy(osp.join(env['cams'], ids[0] + '.npz'), wrong)
-    rc, msg = tool(*expand, '--bg-thr', 0.2)
+    rc, msg = tool(*expand, '--cam-thr', 0.2)
     assert rc == 0, msg
     assert files(out, '*.png') == files(env['pseudo'], '*.png')
 
@@ -786,7 +788,7 @@ def test_bad_lists_and_huge_images(env, tmp_path):
     refused by name before decoding; nothing is written."""
     ids = env['ids']
     expand = ['tools/run_expand.py', '--cam-dir', env['cams'], '--data-root',
-              env['voc'], '--method', 'none', '--bg-thr', 0.2]
+              env['voc'], '--method', 'none', '--cam-thr', 0.2]
     out = str(tmp_path / 'pseudo')
     for name, lines, expect in (
             ('dup.txt', ids + [ids[1]],

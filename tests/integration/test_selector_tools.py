@@ -76,8 +76,15 @@ def stage(toy_root, tmp_path_factory):
              norms, '--out', hard, '--nproc', 2)
     ids = read_image_list(osp.join(voc, 'ImageSets', 'Segmentation',
                                    f'{SPLIT}.txt'))
-    return dict(voc=voc, work=work, cams=cams, pseudo=pseudo, sal=sal,
-                norms=norms, hard=hard, ids=ids, salience_stdout=buf.getvalue())
+    return dict(voc=voc,
+                work=work,
+                cams=cams,
+                pseudo=pseudo,
+                sal=sal,
+                norms=norms,
+                hard=hard,
+                ids=ids,
+                salience_stdout=buf.getvalue())
 
 
 def common_args(stage):
@@ -202,9 +209,9 @@ def test_offline_equals_online_soft_with_cams(stage, tmp_path):
     log = str(tmp_path / 'soft_log.csv')
     select_main(common_args(stage) + [
         '--out', out, '--log', log, '--mode', 'soft', '--cam-dir',
-        stage['cams'], '--bg-thr', 0.3, '--tau', 0.45, '--nproc', 0])
+        stage['cams'], '--fuse-thr', 0.3, '--tau', 0.45, '--nproc', 0])
     online = _online_labels(stage, stage['pseudo'], mode='soft',
-                            cam_dir=stage['cams'], bg_thr=0.3, tau=0.45)
+                            cam_dir=stage['cams'], fuse_thr=0.3, tau=0.45)
     _check_same(stage, out, online, log)
     # every weight is the alpha* rule re-derived here from that image's o and
     # n_c: (o + n_c) / 2 where it reaches tau = 0.45, else 0; the rule both
@@ -352,9 +359,11 @@ def _mmseg_miou(stage, label_dir):
         pred = load_label_png(osp.join(label_dir, f'{i}.png')).astype(
             np.int64)
         pred[pred == 255] = 0
-        metric.process([], [dict(
-            pred_sem_seg=dict(data=torch.from_numpy(pred)[None]),
-            gt_sem_seg=dict(data=torch.from_numpy(gt.astype(np.int64))[None]))])
+        metric.process([], [
+            dict(pred_sem_seg=dict(data=torch.from_numpy(pred)[None]),
+                 gt_sem_seg=dict(
+                     data=torch.from_numpy(gt.astype(np.int64))[None]))
+        ])
     return metric.compute_metrics(metric.results)['mIoU'] / 100
 
 
@@ -373,7 +382,7 @@ def test_sweep_tables(stage, tmp_path):
             osp.join(other, f'{i}.png'))
     md, js = str(tmp_path / 'sweep.md'), str(tmp_path / 'sweep.json')
     run_tool('tools/sweep_selector.py', *common_args(stage), '--cam-dir',
-             stage['cams'], '--bg-thr', 0.3, '--baseline-dir',
+             stage['cams'], '--fuse-thr', 0.3, '--baseline-dir',
              f'eroded={other}', '--out-md', md, '--out-json', js,
              '--nproc', 2)
     import json

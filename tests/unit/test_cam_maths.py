@@ -112,7 +112,7 @@ def test_cam_to_label_hand_case():
     cams = np.array([[[0.9, 0.2, 0.1], [0.5, 0.3, 0.0]],
                      [[0.8, 0.6, 0.3], [0.5, 0.2, 0.0]]], np.float32)
     keys = np.array([4, 11])  # classes 5 and 12 in the label map
-    label = cam_to_label(keys, cams, bg_thr=0.3)
+    label = cam_to_label(keys, cams, cam_thr=0.3)
     # ties go to the earlier plane (background, then the first key); a CAM
     # equal to the threshold is background
     np.testing.assert_array_equal(label, [[5, 12, 0], [5, 0, 0]])

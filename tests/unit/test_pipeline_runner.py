@@ -172,7 +172,7 @@ def test_wsss_stages_run_stage_modules_with_checked_settings(tmp_path):
     cfg = Config.fromfile(osp.join(REPO, 'configs', 'pipelines',
                                    'toy_pipeline.py'))
     cfg.work_dir = str(tmp_path / 'work')
-    cfg.expand = dict(method='none', bg_thr=0.2)
+    cfg.expand = dict(method='none', cam_thr=0.2)
     cfg.select = dict(mode='soft', t0=0.3)
     stages, wd, classes = build_wsss_stages(cfg)
     assert tuple(s.name for s in stages) == STAGE_NAMES[1:]
@@ -196,10 +196,10 @@ def test_wsss_stages_run_stage_modules_with_checked_settings(tmp_path):
     assert cam['checkpoint'] == osp.join(wd.classify, 'iter_6.pth')
     assert cam['out'] == wd.cam
     expand = steps['expand', 'expand']['settings']
-    assert (expand['method'], expand['bg_thr']) == ('none', 0.2)
+    assert (expand['method'], expand['cam_thr']) == ('none', 0.2)
     assert expand['cam_eval'] == wd.cam_eval and expand['out'] == wd.expand
     fuse = steps['select', 'fuse']['settings']
-    assert (fuse['mode'], fuse['t0'], fuse['bg_thr']) == ('soft', 0.3, 0.15)
+    assert (fuse['mode'], fuse['t0'], fuse['fuse_thr']) == ('soft', 0.3, 0.15)
     assert fuse['out'] == wd.select and fuse['log'] == wd.select_log
     sweep = steps['select', 'sweep']
     assert sweep['settings']['split'] == cfg.data.eval_split

@@ -48,7 +48,7 @@ def test_binarize_saliency_uint8_and_float():
     np.testing.assert_array_equal(
         binarize_saliency(np.array([[0.2, 0.5, 0.9]]), 0.5),
         [[False, True, True]])
-    with pytest.raises(ValueError, match='sal_thr'):
+    with pytest.raises(ValueError, match='sal_mask_thr'):
         binarize_saliency(sal, 0.0)
     with pytest.raises(ValueError, match=r'\[0, 1\]'):
         binarize_saliency(np.array([[1.5]]), 0.5)
@@ -143,7 +143,7 @@ def _sal_with_iou(label, c, extra_cols):
 @pytest.mark.parametrize('n_c,extra,expected', [
     (0.9, 2, 'replaced'),    # salient, o = 25/35 = 0.71 > 0.4
     (0.9, 8, 'kept'),        # salient, o = 25/65 = 0.385 <= 0.4
-    (0.5, 7, 'replaced'),    # n_c == salient_thr counts as salient, 0.417
+    (0.5, 7, 'replaced'),    # n_c == salience_thr counts as salient, 0.417
     (0.3, 7, 'kept'),        # not salient, 0.417 in (0.4, 0.6]
     (0.3, 3, 'replaced'),    # not salient, o = 25/40 = 0.625 > 0.6
     (None, 3, 'replaced'),   # no norm: not salient, 0.625 > 0.6
@@ -153,7 +153,7 @@ def test_hard_mode_thresholds(n_c, extra, expected):
     label = _case()
     sal = _sal_with_iou(label, 3, extra)
     out, info = fuse_hard(label, 3, sal, n_c, t0=0.4, t1=0.2,
-                          salient_thr=0.5)
+                          salience_thr=0.5)
     assert info['decision'] == expected
     assert info['iou'] == pytest.approx(25 / (25 + 5 * extra))
     assert info['salient'] == (n_c is not None and n_c >= 0.5)
@@ -249,7 +249,7 @@ def test_soft_alpha_blends_and_grows():
 @pytest.mark.parametrize('n_c', [0.4, 0.6, 0.75, 0.9])
 def test_soft_gate_matches_algorithm1_thresholds(n_c):
     """With the defaults (tau = 0.5), soft mode acts exactly when
-    o + n_c >= 1: at n_c = 0.6 (salient_thr) from o = t0 = 0.4, at
+    o + n_c >= 1: at n_c = 0.6 (salience_thr) from o = t0 = 0.4, at
     n_c = 0.4 from o = t0 + t1 = 0.6."""
     for o in np.linspace(0.0, 1.0, 41):
         o = float(o)
@@ -271,20 +271,20 @@ def test_soft_mode_without_cam_region_as_01_map():
     # alpha* = (0.625 + 0.6) / 2 = 0.6125; S = 230/255 = 0.902 on P_S:
     # inside the old region score = 0.3875 + 0.6125 * 0.902 >= 0.5, on the
     # 15 new px 0.6125 * 0.902 = 0.552 >= 0.5 -> the new region is P_S
-    out, info = fuse_soft(label, 3, sal, 0.6, bg_thr=0.5)
+    out, info = fuse_soft(label, 3, sal, 0.6, fuse_thr=0.5)
     assert info['decision'] == 'fused'
     assert info['alpha'] == pytest.approx(0.6125)
     np.testing.assert_array_equal(out, np.where(sal > 0, 3, 0))
     # weaker saliency (150/255 = 0.588): 0.6125 * 0.588 = 0.360 < 0.5, the
     # blend keeps the old region, where alpha = 1 would take P_S
     weak = np.where(sal > 0, 150, 0).astype(np.uint8)
-    out, info = fuse_soft(label, 3, weak, 0.6, bg_thr=0.5)
+    out, info = fuse_soft(label, 3, weak, 0.6, fuse_thr=0.5)
     assert info['decision'] == 'fused'
     np.testing.assert_array_equal(out, label)
-    out, _ = fuse_soft(label, 3, weak, 0.6, weight=1.0, bg_thr=0.5)
+    out, _ = fuse_soft(label, 3, weak, 0.6, weight=1.0, fuse_thr=0.5)
     np.testing.assert_array_equal(out, np.where(sal > 0, 3, 0))
     # a fixed weight below 0.5 cannot move a 0/1 map across 0.5
-    out, info = fuse_soft(label, 3, sal, 0.6, weight=0.4, bg_thr=0.5)
+    out, info = fuse_soft(label, 3, sal, 0.6, weight=0.4, fuse_thr=0.5)
     assert info['alpha'] == 0.4
     np.testing.assert_array_equal(out, label)
     # alpha = 0: unchanged (the baseline), whatever o and n_c
@@ -300,7 +300,7 @@ def test_soft_mode_with_cam_hand_computed():
     # P_CAM = cam >= 0.4 on valid px (not the 255 one): {1, 2}; P_S = {0, 1}
     # (px 3 excluded from the IoU) -> o = 1/3
     # alpha* = (1/3 + 1/2) / 2 = 5/12, gate tau = 0.4 passed
-    out, info = fuse_soft(label, 1, sal, 0.5, cam=cam, tau=0.4, bg_thr=0.4)
+    out, info = fuse_soft(label, 1, sal, 0.5, cam=cam, tau=0.4, fuse_thr=0.4)
     assert info['iou'] == pytest.approx(1 / 3)
     assert info['alpha'] == pytest.approx(5 / 12)
     # score = 7/12 cam + 5/12 sal = [.3917, .9417, .2917, .5125]: px0 (high
@@ -311,15 +311,15 @@ def test_soft_mode_with_cam_hand_computed():
                                         0.5125]], atol=1e-5)
     # px3 (was 255) enters the new region -> 1; px2 leaves it -> 0
     np.testing.assert_array_equal(out, [[0, 1, 0, 1]])
-    out1, _ = fuse_soft(label, 1, sal, 0.5, cam=cam, weight=1.0, bg_thr=0.4)
+    out1, _ = fuse_soft(label, 1, sal, 0.5, cam=cam, weight=1.0, fuse_thr=0.4)
     np.testing.assert_array_equal(out1, [[1, 1, 0, 1]])
     # at the default tau = 0.5 the gate is not reached: 5/12 < 0.5
-    out, info = fuse_soft(label, 1, sal, 0.5, cam=cam, bg_thr=0.4)
+    out, info = fuse_soft(label, 1, sal, 0.5, cam=cam, fuse_thr=0.4)
     assert info['decision'] == 'kept' and info['alpha'] == 0.0
     np.testing.assert_array_equal(out, label)
     # fixed weight 0.25: score = [.275, .925, .375, .4875]
     out, info = fuse_soft(label, 1, sal, 0.5, cam=cam, weight=0.25,
-                          bg_thr=0.4)
+                          fuse_thr=0.4)
     np.testing.assert_array_equal(out, [[0, 1, 0, 1]])
 
 

@@ -125,12 +125,12 @@ def test_paper_alpha_star_follows_the_formula():
         soft_alpha(0.5, 0.5, alpha_star='sum')
     # on an image: o = 1/3 (CAM 0.8 on 4 px, saliency on 4 px sharing 2),
     # n_c = 0.25, tau = 0.5: alpha* = 1/3 + 1/4 = 7/12, so the score
-    # (5/12) * CAM + (7/12) * S is thresholded at bg_thr = 0.4
+    # (5/12) * CAM + (7/12) * S is thresholded at fuse_thr = 0.4
     label = np.array([[1, 1, 1, 1, 0, 0]], np.uint8)
     cam = np.array([[0.8, 0.8, 0.8, 0.8, 0.0, 0.0]], np.float32)
     sal = np.array([[0.0, 0.0, 0.9, 0.9, 0.9, 0.9]], np.float32)
     out, info = fuse_soft(label, 1, sal, 0.25, cam=cam, tau=0.5,
-                          alpha_star='paper', bg_thr=0.4)
+                          alpha_star='paper', fuse_thr=0.4)
     a = 1 / 3 + 0.25
     assert info['iou'] == pytest.approx(1 / 3)
     assert info['alpha'] == pytest.approx(a) and info['decision'] == 'fused'
@@ -138,7 +138,7 @@ def test_paper_alpha_star_follows_the_formula():
     np.testing.assert_array_equal(out, np.where(score >= 0.4, 1, 0))
     np.testing.assert_array_equal(out, [[0, 0, 1, 1, 1, 1]])
     # the mean at the same gate is 7/24 < 0.5: kept
-    _, info = fuse_soft(label, 1, sal, 0.25, cam=cam, tau=0.5, bg_thr=0.4)
+    _, info = fuse_soft(label, 1, sal, 0.25, cam=cam, tau=0.5, fuse_thr=0.4)
     assert info['decision'] == 'kept'
     sel = SalientObjectSelector([0.25], mode='soft', alpha_star='paper')
     assert sel.settings['tau'] == 1.0
@@ -164,7 +164,7 @@ def test_sweep_rows_equal_fusing_at_each_setting(alpha_star):
     weights = (0.0, 0.3, 0.6, 1.0)
     taus = (0.0, 0.3, 0.5, 0.7, 1.0, 1.4)
     sweep = SelectorSweep(norms, 3, alphas=alphas, weights=weights,
-                          taus=taus, bg_thr=0.3, tau=0.45,
+                          taus=taus, fuse_thr=0.3, tau=0.45,
                           alpha_star=alpha_star)
     for img_id, label, sal, img_label, cams, gt in samples:
         sweep.update(label, sal, img_label, gt, cams=cams, img_id=img_id)
@@ -189,13 +189,13 @@ def test_sweep_rows_equal_fusing_at_each_setting(alpha_star):
                                     'empty-saliency': 1}
     for row in res['blend']:
         want, _ = _direct(samples, norms, mode='soft', weight=row['weight'],
-                          bg_thr=0.3)
+                          fuse_thr=0.3)
         assert row['mIoU'] == pytest.approx(want['mIoU']), row['weight']
         assert row['Acc'] == pytest.approx(want['Acc'])
     assert res['blend'][0]['changed_images'] == 0
     for row in res['tau']:
         want, decs = _direct(samples, norms, mode='soft', tau=row['tau'],
-                             bg_thr=0.3, alpha_star=alpha_star)
+                             fuse_thr=0.3, alpha_star=alpha_star)
         assert row['mIoU'] == pytest.approx(want['mIoU']), row['tau']
         assert row['fwIoU'] == pytest.approx(want['fwIoU'])
         fused = [d['alpha'] for d in decs if d['decision'] == 'fused']
@@ -203,7 +203,7 @@ def test_sweep_rows_equal_fusing_at_each_setting(alpha_star):
         if fused:
             assert row['mean_alpha'] == pytest.approx(np.mean(fused))
     star = next(r for r in res['table3'] if r['name'].startswith('alpha*'))
-    want, _ = _direct(samples, norms, mode='soft', tau=0.45, bg_thr=0.3,
+    want, _ = _direct(samples, norms, mode='soft', tau=0.45, fuse_thr=0.3,
                       alpha_star=alpha_star)
     assert star['mIoU'] == pytest.approx(want['mIoU'])
     hard = next(r for r in res['table3'] if 'hard' in r['name'])

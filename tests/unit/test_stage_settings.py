@@ -77,18 +77,18 @@ def test_settings_from_config_section(tmp_path):
     e = dict(cam_dir='c', data_root='d', out='o')
     with pytest.raises(ValueError, match="expand settings: method='irm'"):
         ExpandSettings.from_config(dict(method='irm'), **e)
-    with pytest.raises(ValueError, match='expand settings: bg_thr.*cam_eval'):
-        ExpandSettings.from_config(dict(bg_thr='best'), **e)
+    with pytest.raises(ValueError, match='expand settings: cam_thr.*cam_eval'):
+        ExpandSettings.from_config(dict(cam_thr='best'), **e)
     with pytest.raises(ValueError, match='expand settings: par.*steps'):
-        ExpandSettings.from_config(dict(par=dict(steps=3)), bg_thr=0.2, **e)
-    assert ExpandSettings.from_config(dict(bg_thr='0.25'), **e).threshold() \
+        ExpandSettings.from_config(dict(par=dict(steps=3)), cam_thr=0.2, **e)
+    assert ExpandSettings.from_config(dict(cam_thr='0.25'), **e).threshold() \
         == 0.25
     cam_eval = tmp_path / 'cam_eval.json'
     cam_eval.write_text(json.dumps(dict(best_threshold=0.15, mIoU=0.3)))
-    best = ExpandSettings.from_config(dict(bg_thr='best', method='none'),
+    best = ExpandSettings.from_config(dict(cam_thr='best', method='none'),
                                       cam_eval=str(cam_eval), **e)
     assert best.threshold() == 0.15 and best.par == {}
-    par = ExpandSettings.from_config(dict(par=dict(num_iter=3)), bg_thr=0.1,
+    par = ExpandSettings.from_config(dict(par=dict(num_iter=3)), cam_thr=0.1,
                                      **e).par
     from mmwsss.cam import pixel_adaptive_refinement as ref
     assert par == dict(num_iter=3, dilations=ref.DEFAULT_DILATIONS,
@@ -96,12 +96,12 @@ def test_settings_from_config_section(tmp_path):
 
     # method crf: DeepLab's CRF values unless set, unknown keys named
     crf = ExpandSettings.from_config(dict(method='crf', crf=dict(bi_w=5)),
-                                     bg_thr=0.1, **e).crf
+                                     cam_thr=0.1, **e).crf
     from mmwsss.cam.dense_crf import DEFAULT_CRF
     assert crf == dict(DEFAULT_CRF, bi_w=5)
     with pytest.raises(ValueError, match='expand settings: crf.*bi_weight'):
         ExpandSettings.from_config(dict(method='crf', crf=dict(bi_weight=5)),
-                                   bg_thr=0.1, **e)
+                                   cam_thr=0.1, **e)
 
 
 def test_expand_settings_of_method_irn():
@@ -111,31 +111,33 @@ def test_expand_settings_of_method_irn():
     from mmwsss.stages.expand import ExpandSettings
     e = dict(cam_dir='c', data_root='d', out='o')
     irn = dict(method='irn', config='configs/irn/x.py')
-    # bg_thr='best' needs no cam_eval (the walk has its own threshold);
+    # cam_thr='best' needs no cam_eval (the walk has its own threshold);
     # cfg_options / backbone_from_classify are the pipeline's
     s = ExpandSettings.from_config(
         dict(irn, cfg_options=dict(a=1), backbone_from_classify=True,
-             relation=dict(fg_thr=0.2, refine=None),
+             relation=dict(relation_fg_thr=0.2, refine=None),
              walk=dict(beta=8, exp_times=4)), img_suffix='.png', **e)
     assert s.relation_settings() == RelationLabelSettings(
-        fg_thr=0.2, bg_thr=0.05, refine='none', img_suffix='.png')
+        relation_fg_thr=0.2, relation_bg_thr=0.05, refine='none',
+        img_suffix='.png')
     assert s.walk_settings() == RandomWalkSettings(
-        radius=5, beta=8, exp_times=4, bg_thr=0.25, img_suffix='.png')
+        radius=5, beta=8, exp_times=4, walk_bg_thr=0.25, img_suffix='.png')
     assert ExpandSettings.from_config(irn, **e).walk_settings() == \
         RandomWalkSettings()
     bad = [(dict(method='irn'), "config=None is required for method='irn'"),
-           (dict(irn, relation=dict(fg=0.3)),
-            r"relation=.*unknown keys \['fg'\]"),
+           (dict(irn,
+                 relation=dict(fg=0.3)), r"relation=.*unknown keys \['fg'\]"),
            (dict(irn, relation=dict(refine='dcrf')),
             "relation=.*refine must be None, 'none', 'crf' or 'par'"),
-           (dict(irn, relation=dict(fg_thr='top+0.3')),
-            "fg_thr: 'top\\+0.3' is neither a number nor 'best'"),
-           (dict(irn, walk=dict(bg_thr='best')),
-            "walk=.*bg_thr is relative to the CAM sweep's best threshold"
+           (dict(irn, relation=dict(relation_fg_thr='top+0.3')),
+            "relation_fg_thr: 'top\\+0.3' is neither a number nor 'best'"),
+           (dict(irn, walk=dict(walk_bg_thr='best')),
+            "walk=.*walk_bg_thr is relative to the CAM sweep's best threshold"
             ' and needs cam_eval'),
-           (dict(irn, relation=dict(fg_thr=1.5)), 'fg_thr must be in'),
-           (dict(irn, relation=dict(fg_thr=0.01)),
-            'bg_thr 0.05 is above fg_thr 0.01'),
+           (dict(irn, relation=dict(relation_fg_thr=1.5)),
+            'relation_fg_thr must be in'),
+           (dict(irn, relation=dict(relation_fg_thr=0.01)),
+            'relation_bg_thr 0.05 is above relation_fg_thr 0.01'),
            (dict(irn, walk=dict(radius=0)), 'radius must be a whole number'),
            (dict(irn, walk=dict(exp_times=2.5)), 'exp_times must be'),
            (dict(irn, walk=dict(beta=-1)), 'beta must be a number >= 0'),
@@ -147,8 +149,8 @@ def test_expand_settings_of_method_irn():
 
 
 def test_irn_thresholds_relative_to_the_cam_sweep(tmp_path):
-    """relation.fg_thr / bg_thr and walk.bg_thr as 'best', 'best+x',
-    'best-x': resolved from cam_eval when the steps run, clipped to [0, 1];
+    """relation.relation_fg_thr / relation_bg_thr and walk.walk_bg_thr as
+    'best', 'best+x', 'best-x': resolved from cam_eval when the steps run, clipped to [0, 1];
     the walk's steps can scale with the map (ref_cells)."""
     from mmwsss.expand import RandomWalkSettings, RelationLabelSettings
     from mmwsss.stages.expand import ExpandSettings, relative_threshold
@@ -166,21 +168,24 @@ def test_irn_thresholds_relative_to_the_cam_sweep(tmp_path):
     cam_eval.write_text(json.dumps(dict(best_threshold=0.5)))
     s = ExpandSettings.from_config(
         dict(method='irn', config='c.py',
-             relation=dict(fg_thr='best+0.3', bg_thr='best-0.1',
-                           refine='crf'),
-             walk=dict(bg_thr='best+0.2', exp_times=8, ref_cells=11750)),
+             relation=dict(relation_fg_thr='best+0.3',
+                           relation_bg_thr='best-0.1', refine='crf'),
+             walk=dict(walk_bg_thr='best+0.2', exp_times=8, ref_cells=11750)),
         cam_dir='c', data_root='d', out='o', cam_eval=str(cam_eval))
     assert s.relation_settings(resolve=True) == RelationLabelSettings(
-        fg_thr=pytest.approx(0.8), bg_thr=pytest.approx(0.4), refine='crf')
+        relation_fg_thr=pytest.approx(0.8),
+        relation_bg_thr=pytest.approx(0.4), refine='crf')
     assert s.walk_settings(resolve=True) == RandomWalkSettings(
-        bg_thr=pytest.approx(0.7), exp_times=8, ref_cells=11750)
+        walk_bg_thr=pytest.approx(0.7), exp_times=8, ref_cells=11750)
     # unresolved (when the pipeline is built): the strings stay
-    assert s.relation_settings().fg_thr == 'best+0.3'
+    assert s.relation_settings().relation_fg_thr == 'best+0.3'
     cam_eval.write_text(json.dumps(dict(best_threshold=0.1)))
-    with pytest.raises(ValueError, match='bg_thr 0.2 is above fg_thr 0.1'):
+    with pytest.raises(
+            ValueError,
+            match='relation_bg_thr 0.2 is above relation_fg_thr 0.1'):
         ExpandSettings.from_config(
             dict(method='irn', config='c.py',
-                 relation=dict(fg_thr='best', bg_thr=0.2)),
+                 relation=dict(relation_fg_thr='best', relation_bg_thr=0.2)),
             cam_dir='c', data_root='d', out='o',
             cam_eval=str(cam_eval)).relation_settings(resolve=True)
 
@@ -192,7 +197,7 @@ def test_expand_method_crf_without_pydensecrf(tmp_path, monkeypatch):
     from mmwsss.stages.expand import ExpandSettings, run_expand
     monkeypatch.setattr(dense_crf, 'dense_crf_available', lambda: False)
     s = ExpandSettings.from_config(dict(method='crf'), cam_dir='c',
-                                   data_root=str(tmp_path), bg_thr=0.1,
+                                   data_root=str(tmp_path), cam_thr=0.1,
                                    out=str(tmp_path / 'o'))
     with pytest.raises(ImportError, match=r"pip install -e '\.\[crf\]'"):
         run_expand(s)
@@ -227,16 +232,16 @@ def test_pipeline_config_sections_are_stage_settings(tmp_path):
     assert cam.scales == (1.0, 0.5, 1.5, 2.0) and cam.flip
     exp = ExpandSettings.from_config(cfg.expand, cam_dir='c', data_root='d',
                                      out='o', cam_eval='e.json')
-    assert exp.method == 'irn' and exp.bg_thr == 'best'
+    assert exp.method == 'irn' and exp.cam_thr == 'best'
     assert not cfg.expand.backbone_from_classify   # its own ImageNet Lite0
     # the toy's irn thresholds follow the CAM sweep's best one
     (tmp_path / 'e.json').write_text(json.dumps(dict(best_threshold=0.6)))
     exp.cam_eval = str(tmp_path / 'e.json')
     rel = exp.relation_settings(resolve=True)
-    assert (rel.fg_thr, rel.bg_thr, rel.refine) == (
+    assert (rel.relation_fg_thr, rel.relation_bg_thr, rel.refine) == (
         pytest.approx(0.8), pytest.approx(0.4), 'crf')
     walk = exp.walk_settings(resolve=True)
-    assert walk.bg_thr == pytest.approx(0.7) and walk.ref_cells == 1600
+    assert walk.walk_bg_thr == pytest.approx(0.7) and walk.ref_cells == 1600
     voc = Config.fromfile(osp.join(REPO, 'configs', 'pipelines',
                                    'voc12_pipeline.py')).expand
     assert voc.method == 'irn' and not voc.backbone_from_classify
@@ -256,7 +261,7 @@ def test_pipeline_config_sections_are_stage_settings(tmp_path):
 
 
 def test_expand_method_crf_calls_the_dense_crf(tmp_path, monkeypatch):
-    """method crf: each image's {bg_thr plane, CAMs} and its RGB image
+    """method crf: each image's {cam_thr plane, CAMs} and its RGB image
     (3 x H x W) go to dense_crf_refine with the crf settings, and the label
     is the argmax of what it returns (a stand-in CRF: pydensecrf2 is an
     optional extra)."""
@@ -291,7 +296,7 @@ def test_expand_method_crf_calls_the_dense_crf(tmp_path, monkeypatch):
         dict(method='crf', crf=dict(num_iter=3)),
         cam_dir=str(tmp_path / 'cams'),
         data_root=str(root), split='s', out=str(tmp_path / 'out'),
-        bg_thr=0.4, img_suffix='.png')
+        cam_thr=0.4, img_suffix='.png')
     run_expand(s)
     assert len(calls) == 2
     for n, i in enumerate('ab'):
@@ -349,7 +354,7 @@ def test_expand_methods_registry():
     try:
         args = tool.parse_args(['--cam-dir', 'c', '--data-root', 'd',
                                 '--out', 'o', '--method', 'flip'])
-        s = ExpandSettings.from_config(dict(method=args.method), bg_thr=0.5,
+        s = ExpandSettings.from_config(dict(method=args.method), cam_thr=0.5,
                                        cam_dir='c', data_root='d', out='o')
         assert s.expand_method.name == 'flip'
         cams = np.array([[[0.2, 0.9]]], np.float32)
@@ -359,3 +364,61 @@ def test_expand_methods_registry():
             make_label(np.array([2]), cams, 0.5, method='flip'), [[3, 0]])
     finally:
         del em.EXPAND_METHODS['flip']
+
+
+def test_former_threshold_names_give_the_new_name(tmp_path):
+    """One meaning per name: the four former bg_thr (and sal_thr,
+    salient_thr, relation/walk fg_thr / bg_thr) are refused in config
+    sections, tool flags and the SelectorFusion transform, naming the new
+    name; the paper's t0, t1, tau, alpha keep theirs."""
+    from mmwsss.stages.expand import ExpandSettings
+    from mmwsss.stages.select import SelectSettings
+    e = dict(cam_dir='c', data_root='d', out='o')
+    with pytest.raises(ValueError, match="expand settings: 'bg_thr' was "
+                       "renamed 'cam_thr'"):
+        ExpandSettings.from_config(dict(bg_thr=0.2), **e)
+    irn = dict(method='irn', config='c.py')
+    for section, old, new in (('relation', 'fg_thr', 'relation_fg_thr'),
+                              ('relation', 'bg_thr', 'relation_bg_thr'),
+                              ('walk', 'bg_thr', 'walk_bg_thr')):
+        with pytest.raises(ValueError, match=f"expand settings: {section}: "
+                           f"'{old}' was renamed '{new}'"):
+            ExpandSettings.from_config(dict(irn, **{section: {old: 0.1}}),
+                                       **e)
+    sel = dict(data_root='d', split='s', pseudo_dir='p', sal_dir='s')
+    for old, new in (('bg_thr', 'fuse_thr'), ('sal_thr', 'sal_mask_thr'),
+                     ('salient_thr', 'salience_thr')):
+        with pytest.raises(ValueError, match=f"select settings: '{old}' was "
+                           f"renamed '{new}'"):
+            SelectSettings.from_config({old: 0.5}, **sel)
+        assert getattr(SelectSettings.from_config({new: 0.5}, **sel),
+                       new) == 0.5
+    s = SelectSettings.from_config(dict(t0=0.3, t1=0.1, tau=0.6), **sel)
+    assert (s.t0, s.t1, s.tau) == (0.3, 0.1, 0.6)
+    # the tools' former flags stop with the new one
+    for tool, flags in (('run_expand', ['--cam-dir', 'c', '--data-root', 'd',
+                                        '--out', 'o', '--bg-thr', '0.2']),
+                        ('run_select', ['--data-root', 'd', '--split', 's',
+                                        '--pseudo-dir', 'p', '--sal-dir', 's',
+                                        '--norms', 'n', '--out', 'o',
+                                        '--sal-thr', '0.5'])):
+        out = subprocess.run(
+            [sys.executable, osp.join(REPO, 'tools', f'{tool}.py'), *flags],
+            capture_output=True, text=True, cwd=REPO)
+        new = dict(run_expand='--cam-thr', run_select='--sal-mask-thr')[tool]
+        assert out.returncode == 2 and f'{flags[-2]} was renamed {new}' in \
+            out.stderr, out.stderr
+    # the online transform
+    import mmwsss.mm_components  # noqa: F401
+    from mmseg.registry import TRANSFORMS
+    norms = tmp_path / 'norms.json'
+    from mmwsss.selector import save_norms
+    save_norms(str(norms), dict(norms=[1.0], mean_rms=[0.5],
+                                image_count=[3]))
+    with pytest.raises(ValueError, match="SelectorFusion: 'salient_thr' was "
+                       "renamed 'salience_thr'"):
+        TRANSFORMS.build(dict(type='SelectorFusion', norms_file=str(norms),
+                              salient_thr=0.6))
+    assert TRANSFORMS.build(dict(type='SelectorFusion', norms_file=str(norms),
+                                 salience_thr=0.7)).selector.settings[
+                                     'salience_thr'] == 0.7

@@ -5,9 +5,9 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 from mmseg.registry import TRANSFORMS
 
-from mmwsss.selector import (DEFAULT_BG_THR, DEFAULT_SAL_THR,
-                             DEFAULT_SALIENT_THR, DEFAULT_T0, DEFAULT_T1,
-                             SalientObjectSelector)
+from mmwsss.selector import (DEFAULT_FUSE_THR, DEFAULT_SAL_MASK_THR,
+                             DEFAULT_SALIENCE_THR, DEFAULT_T0, DEFAULT_T1,
+                             RENAMED_SETTINGS, SalientObjectSelector)
 from mmwsss.selector.inputs import load_cams
 from .load_saliency_map import image_id
 
@@ -33,8 +33,10 @@ class SelectorFusion(BaseTransform):
         mode (str): 'hard' (Algorithm 1), 'soft' (alpha*) or 'threshold'
             (the paper's Table 3: replace when the IoU reaches ``alpha``).
         t0, t1 (float): Algorithm 1 thresholds. Defaults 0.4, 0.2.
-        salient_thr (float): a class is salient when ``n_c >= salient_thr``.
-        sal_thr (float): saliency binarisation threshold in [0, 1].
+        salience_thr (float): a class is salient when its class salience
+            ``n_c >= salience_thr``.
+        sal_mask_thr (float): the saliency mask is ``saliency >=
+            sal_mask_thr`` (in (0, 1]).
         tau (float, optional): soft mode's gate: alpha* is 0 when its score
             is below ``tau`` (default 0.5 for 'mean', 1.0 for 'paper').
         alpha (float, optional): threshold mode's selection threshold.
@@ -44,19 +46,29 @@ class SelectorFusion(BaseTransform):
             'paper' (the sum ``o + n_c``, clipped to [0, 1] to blend).
         cam_dir (str, optional): soft mode, stage-2 CAMs ``<id>.npz``;
             without them the class region is a 0/1 map.
-        bg_thr (float): soft mode, threshold of the fused score.
+        fuse_thr (float): soft mode, threshold of the fused score.
+
+    The former names ``bg_thr``, ``sal_thr`` and ``salient_thr`` are refused
+    with the new one.
     """
 
     def __init__(self, norms_file, mode='hard', t0=DEFAULT_T0, t1=DEFAULT_T1,
-                 salient_thr=DEFAULT_SALIENT_THR, sal_thr=DEFAULT_SAL_THR,
-                 tau=None, alpha=None, weight=None, alpha_star='mean',
-                 cam_dir=None, bg_thr=DEFAULT_BG_THR, ignore_index=255):
+                 salience_thr=DEFAULT_SALIENCE_THR,
+                 sal_mask_thr=DEFAULT_SAL_MASK_THR, tau=None, alpha=None,
+                 weight=None, alpha_star='mean', cam_dir=None,
+                 fuse_thr=DEFAULT_FUSE_THR, ignore_index=255, **former):
+        from mmwsss.utils.renamed_keys import check_renamed
+        check_renamed('SelectorFusion', former, RENAMED_SETTINGS)
+        if former:
+            raise TypeError(f'SelectorFusion got unexpected argument(s) '
+                            f'{sorted(former)}')
         self.norms_file = norms_file
         self.cam_dir = cam_dir
         self.selector = SalientObjectSelector(
-            norms_file, mode=mode, t0=t0, t1=t1, salient_thr=salient_thr,
-            sal_thr=sal_thr, tau=tau, alpha=alpha, weight=weight,
-            alpha_star=alpha_star, bg_thr=bg_thr, ignore_index=ignore_index)
+            norms_file, mode=mode, t0=t0, t1=t1, salience_thr=salience_thr,
+            sal_mask_thr=sal_mask_thr, tau=tau, alpha=alpha, weight=weight,
+            alpha_star=alpha_star, fuse_thr=fuse_thr,
+            ignore_index=ignore_index)
 
     def transform(self, results):
         for key, source in (('gt_seg_map', 'LoadAnnotations'),
