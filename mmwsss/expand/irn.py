@@ -153,10 +153,18 @@ def _argmax_label(keys, scores):
     return lut[np.argmax(scores, axis=0)]
 
 
-def relation_label_image(img_id, cam_dir, img_dir, out_dir, settings):
+def _load_cams(cam_path, img_id, label_keys):
+    """``(keys, cams)``; CAMs of classes outside ``label_keys(img_id)``
+    are refused, naming the file (:func:`load_cam_npz`)."""
+    return load_cam_npz(cam_path,
+                        *(label_keys(img_id) if label_keys else (None, None)))
+
+
+def relation_label_image(img_id, cam_dir, img_dir, out_dir, settings,
+                         label_keys=None):
     """Write ``<out_dir>/<img_id>.png``, the relation label of one image."""
     cam_path = osp.join(cam_dir, img_id + '.npz')
-    keys, cams = load_cam_npz(cam_path)
+    keys, cams = _load_cams(cam_path, img_id, label_keys)
     image = None
     if settings.refine in ('par', 'crf'):
         img_path = osp.join(img_dir, img_id + settings.img_suffix)
@@ -174,12 +182,15 @@ _JOB = {}
 def _relation_job(img_id):
     j = _JOB
     return relation_label_image(img_id, j['cam_dir'], j['img_dir'],
-                                j['out_dir'], j['settings'])
+                                j['out_dir'], j['settings'],
+                                j['label_keys'])
 
 
 def make_relation_labels(ids, cam_dir, img_dir, out_dir, settings=None,
-                         num_workers=0, rank=None, world_size=None):
-    """Step 1 over a list of image ids (resumable, sharded, atomic).
+                         num_workers=0, rank=None, world_size=None,
+                         label_keys=None):
+    """Step 1 over a list of image ids (resumable, sharded, atomic);
+    ``label_keys``: img_id -> ``(class indices, label file)``, or None.
 
     Returns:
         dict: ``num_images``, ``done`` (already there), ``seconds``.
@@ -198,7 +209,7 @@ def make_relation_labels(ids, cam_dir, img_dir, out_dir, settings=None,
     start = time.time()
     _JOB.clear()
     _JOB.update(cam_dir=cam_dir, img_dir=img_dir, out_dir=out_dir,
-                settings=settings)
+                settings=settings, label_keys=label_keys)
     job.run(_relation_job, num_workers=num_workers, desc='relation labels')
     return dict(num_images=len(job.ids), done=len(job.ids) - len(job.todo),
                 seconds=time.time() - start)
@@ -297,12 +308,13 @@ def expand_cams(keys, cams, edge, settings, stride=4):
     return _argmax_label(keys, up.cpu().numpy())
 
 
-def propagate_image(img_id, model, cam_dir, img_dir, out_dir, settings):
+def propagate_image(img_id, model, cam_dir, img_dir, out_dir, settings,
+                    label_keys=None):
     """Write ``<out_dir>/<img_id>.png``, the expanded pseudo-label of one
     image (``model``: a :class:`BoundaryModel`)."""
     cam_path = osp.join(cam_dir, img_id + '.npz')
     img_path = osp.join(img_dir, img_id + settings.img_suffix)
-    keys, cams = load_cam_npz(cam_path)
+    keys, cams = _load_cams(cam_path, img_id, label_keys)
     rgb = _read_rgb(img_path)
     if rgb.shape[:2] != cams.shape[1:]:
         raise ValueError(f'{cam_path}: CAMs of size {cams.shape[1:]} but the '
@@ -316,15 +328,16 @@ def propagate_image(img_id, model, cam_dir, img_dir, out_dir, settings):
 def _propagate_job(img_id):
     j = _JOB
     return propagate_image(img_id, j['model'], j['cam_dir'], j['img_dir'],
-                           j['out_dir'], j['settings'])
+                           j['out_dir'], j['settings'], j['label_keys'])
 
 
 def propagate_cams(ids, cam_dir, img_dir, out_dir, config, checkpoint,
                    settings=None, num_workers=0, rank=None, world_size=None,
-                   cfg_options=None):
+                   cfg_options=None, label_keys=None):
     """Step 3 over a list of image ids (resumable, sharded, atomic): the
     relation network ``config``/``checkpoint`` gives each image's boundary
-    map, the CAMs of ``cam_dir`` are walked on it.
+    map, the CAMs of ``cam_dir`` are walked on it (``label_keys`` as in
+    :func:`make_relation_labels`).
 
     Returns:
         dict: ``num_images``, ``done`` (already there), ``seconds``.
@@ -341,7 +354,8 @@ def propagate_cams(ids, cam_dir, img_dir, out_dir, config, checkpoint,
                               cfg_options)
         _JOB.clear()
         _JOB.update(model=model, cam_dir=cam_dir, img_dir=img_dir,
-                    out_dir=out_dir, settings=settings)
+                    out_dir=out_dir, settings=settings,
+                    label_keys=label_keys)
         job.run(_propagate_job, num_workers=num_workers,
                 desc='random walk')
     return dict(num_images=len(job.ids), done=len(job.ids) - len(job.todo),

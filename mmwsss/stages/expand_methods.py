@@ -237,9 +237,12 @@ class IrnMethod(ExpandMethod):
         """``'relation'`` (relation labels into ``out``) or ``'walk'``
         (the random walk with the relation network ``checkpoint``,
         pseudo-labels into ``out``) over ``settings.split``."""
+        import functools
         import os.path as osp
 
-        from mmwsss.datasets.voc_layout import (read_split, require_files,
+        from mmwsss.datasets.voc_layout import (cam_label_keys,
+                                                image_labels_if_any,
+                                                read_split, require_files,
                                                 root_path)
         from mmwsss.expand import make_relation_labels, propagate_cams
         from mmwsss.utils.sharding import barrier, get_dist_info
@@ -250,6 +253,9 @@ class IrnMethod(ExpandMethod):
         split_file, ids = read_split(s.data_root, s.split)
         require_files(s.cam_dir, ids, '.npz', 'CAM', split_file)
         img_dir = root_path(s.data_root, s.img_dir)
+        # a CAM of a class the image-level label does not hold is refused
+        label_keys = functools.partial(cam_label_keys,
+                                       image_labels_if_any(s.data_root))
         workers = s.nproc if s.nproc > 1 else 0
         if workers:
             import torch
@@ -257,7 +263,7 @@ class IrnMethod(ExpandMethod):
         if step == 'relation':
             res = make_relation_labels(ids, s.cam_dir, img_dir, s.out,
                                        s.relation_settings(resolve=True),
-                                       workers)
+                                       workers, label_keys=label_keys)
         else:
             if not checkpoint:
                 raise ValueError("step 'walk' needs the relation network's "
@@ -269,7 +275,8 @@ class IrnMethod(ExpandMethod):
             if not str(walk.device).startswith('cpu'):
                 workers = 0   # one process holds the network on the GPU
             res = propagate_cams(ids, s.cam_dir, img_dir, s.out, s.config,
-                                 checkpoint, walk, workers)
+                                 checkpoint, walk, workers,
+                                 label_keys=label_keys)
         barrier()
         return dict(split=split_file, num_images=len(ids), out=s.out,
                     rank=get_dist_info()[0], method=self.name,

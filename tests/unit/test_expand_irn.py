@@ -306,3 +306,30 @@ def test_walk_steps_scale_with_the_map():
                     ref_cells=72)
     torch.testing.assert_close(got, want)
     assert not torch.allclose(got, propagate(seed, edge, 2, 10.0, 4))
+
+
+def test_irn_steps_refuse_a_cam_of_a_class_the_label_lacks(tmp_path):
+    """Both IRN steps check each CAM file's classes against the image-level
+    label, as the training-free methods do: nothing is written."""
+    from mmwsss.expand import RelationLabelSettings, make_relation_labels
+    from mmwsss.utils.io import save_cam_npz
+    cams = np.zeros((1, 8, 8), np.float32)
+    cams[0, 2:6, 2:6] = 1
+    save_cam_npz(str(tmp_path / 'a.npz'), np.array([3]), cams)
+
+    def label_keys(img_id):        # the label holds class 1 only
+        return np.array([1]), 'cls_labels.npy'
+
+    out = tmp_path / 'rel'
+    with pytest.raises(ValueError, match=r"a\.npz: CAM\(s\) of class "
+                       r"index\(es\) \[3\] that the image-level label does "
+                       r"not hold .*cls_labels\.npy"):
+        make_relation_labels(['a'], str(tmp_path), str(tmp_path), str(out),
+                             RelationLabelSettings(refine='none'),
+                             label_keys=label_keys)
+    assert not (out / 'a.png').exists()
+    # the same CAM with a label that holds its class is made into a label
+    make_relation_labels(['a'], str(tmp_path), str(tmp_path), str(out),
+                         RelationLabelSettings(refine='none'),
+                         label_keys=lambda i: (np.array([1, 3]), None))
+    assert (out / 'a.png').exists()
