@@ -88,6 +88,9 @@ def build_test_config(config, checkpoint, work_dir=None, out=None,
                                 'checkpoint to test)')
     cfg = load_config(config, work_dir, cfg_options, launcher)
     cfg.load_from = checkpoint
+    # a config dumped by a resumed training run says resume=True: a test
+    # loads the weights only (there is no training loop to resume)
+    cfg.resume = False
     # a test needs only the test loader: without the training parts mmseg's
     # visualization hook (--show-dir) cannot build the train loader
     for key in ('train_dataloader', 'train_cfg', 'optim_wrapper',

@@ -232,3 +232,22 @@ def test_321_pipeline_pads_with_the_mean_and_ignore(tmp_path):
     assert (x[:, pad] == 0).all()
     mean = torch.tensor([104.008, 116.669, 122.675])
     torch.testing.assert_close(x[:, ~pad].mean(1), 255 - mean)
+
+
+def test_test_config_of_a_resumed_run_loads_weights_only(tmp_path):
+    """A config dumped by a training run that resumed says resume=True;
+    tools/test.py on it must load the checkpoint's weights, not resume a
+    training loop it has dropped (mmengine then fails on train_loop)."""
+    from mmwsss.apis.train import build_test_config
+    cfg = Config.fromfile(osp.join(
+        REPO, 'configs/seg/deeplabv3plus_r18w32-d16_1xb8-1200_toy-pseudo-'
+        '64x64.py'))
+    cfg.resume = True
+    dumped = tmp_path / 'dumped.py'
+    cfg.dump(str(dumped))
+    ckpt = tmp_path / 'iter_1.pth'
+    ckpt.write_bytes(b'')
+    test_cfg = build_test_config(str(dumped), str(ckpt))
+    assert test_cfg.resume is False
+    assert test_cfg.load_from == str(ckpt)
+    assert test_cfg.train_dataloader is None
