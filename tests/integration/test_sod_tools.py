@@ -92,8 +92,17 @@ def test_run_saliency_on_real_images_and_resume(sod_checkpoint, tmp_path):
     assert os.stat(out / f'{REAL_IDS[0]}.png').st_mtime_ns == stamp
     # rank split as under torchrun: rank 1 of 2 makes every other map,
     # byte-identical to the single-process run
+    # (rank 0 of the launch holds the folder's lock, as under torchrun; this
+    # test process plays rank 0 and holds it)
     split = tmp_path / 'split'
-    run_tool(*args[:-1], split, env=dict(RANK='1', WORLD_SIZE='2'))
+    launch = dict(TORCHELASTIC_RUN_ID='sod-split', MASTER_ADDR='127.0.0.1',
+                  MASTER_PORT='29533', WORLD_SIZE='2')
+    with pytest.MonkeyPatch.context() as mp:
+        for key, value in dict(launch, RANK='0').items():
+            mp.setenv(key, value)
+        from mmwsss.utils.sharding import lock_folder
+        lock_folder(str(split))
+    run_tool(*args[:-1], split, env=dict(launch, RANK='1'))
     assert sorted(f for f in os.listdir(split) if not f.startswith('.')) \
         == [f'{i}.png' for i in REAL_IDS[1::2]]
     assert _digests(split) == {k: v for k, v in first.items()
