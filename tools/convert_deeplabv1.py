@@ -8,15 +8,14 @@ backbone weights of ``configs/seg/deeplabv2_r101-d8_1xb10-20k_voc12aug-pseudo
         $MMWSSS_WEIGHTS_DIR/deeplabv1_resnet101-coco_mmseg.pth
 """
 import argparse
-import os
 import os.path as osp
-import tempfile
 
 import torch
 
 import mmwsss.mm_components  # noqa: F401  (compat fixes before mmseg)
 from mmwsss.models.backbones.deeplabv1_key_mapping import \
     convert_deeplabv1_state_dict
+from mmwsss.utils.io import atomic_write
 
 
 def parse_args():
@@ -37,20 +36,9 @@ def main():
         converted, dropped = convert_deeplabv1_state_dict(state)
     except (KeyError, ValueError) as err:
         raise SystemExit(f'{args.src}: {err}')
-    folder = osp.dirname(osp.abspath(args.dst))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, suffix='.tmp')
-    os.close(fd)
-    try:
+    with atomic_write(args.dst) as tmp:   # 0666 & ~umask, no half file
         torch.save(dict(state_dict=converted,
                         meta=dict(source=osp.basename(args.src))), tmp)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, args.dst)
-    finally:
-        if osp.exists(tmp):
-            os.remove(tmp)
     print(f'{args.dst}: {len(converted)} backbone tensors; dropped '
           f'{len(dropped)} classifier keys {dropped}')
 

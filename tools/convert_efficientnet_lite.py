@@ -12,15 +12,14 @@ it is not a path). The backbone reads the wheel files directly, so this is
 only needed to give timm (or another tool) a timm-named file.
 """
 import argparse
-import os
 import os.path as osp
-import tempfile
 
 import torch
 
 import mmwsss.mm_components  # noqa: F401  (compat fixes before mmseg)
 from mmwsss.models.backbones.efficientnet_lite_key_mapping import (
     REPEATS, convert_lite_state_dict, is_lukemelas_state_dict)
+from mmwsss.utils.io import atomic_write
 from mmwsss.utils.offline_weights import find_checkpoint
 
 
@@ -53,20 +52,9 @@ def main():
         converted = convert_lite_state_dict(state, args.arch)
     except (KeyError, ValueError) as err:
         raise SystemExit(f'{src}: {err}')
-    folder = osp.dirname(osp.abspath(args.dst))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, suffix='.tmp')
-    os.close(fd)
-    try:
+    with atomic_write(args.dst) as tmp:   # 0666 & ~umask, no half file
         torch.save(dict(state_dict=converted,
                         meta=dict(source=osp.basename(src))), tmp)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, args.dst)
-    finally:
-        if osp.exists(tmp):
-            os.remove(tmp)
     print(f'{args.dst}: {len(converted)} tensors in timm naming '
           f'(from {src})')
 
