@@ -11,7 +11,7 @@ STAMP := $(VENV)/.deps-$(DEPS_HASH)
 DEMO_DIR ?= work_dirs/demo
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-unit install clean-venv
+.PHONY: demo test test-unit install crf clean-venv
 
 install: $(STAMP)
 
@@ -38,15 +38,18 @@ $(STAMP): setup.py $(wildcard requirements/*.txt)
 	@rm -f $(VENV)/.deps-*
 	@touch $@
 
-# The demo's relation labels use IRN's dense CRF: the [crf] extra
-# (pydensecrf2, built from source the first time: about 2 min here).
-demo: $(STAMP)
+# The demo's relation labels use IRN's dense CRF, and the suite tests it:
+# the [crf] extra (pydensecrf2, built from source the first time: about
+# 2 min here).
+crf: $(STAMP)
 	@$(BIN)/python -c "import pydensecrf.densecrf" 2>/dev/null || \
 		$(PIP) install -q pydensecrf2
+
+demo: crf
 	$(BIN)/python tools/run_pipeline.py configs/pipelines/toy_pipeline.py \
 		--work-dir $(DEMO_DIR)
 
-test: $(STAMP)
+test: crf
 	$(BIN)/python -m pytest tests -ra $(PYTEST_ARGS)
 
 # the fast tier only (tests/unit): a few minutes
