@@ -3,7 +3,7 @@
     python tools/analysis_tools/browse_labels.py --data-root D \
         (--ids ID ... | --split S [--worst-k K --rank-by pseudo|fused] [--limit N]) \
         [--pseudo-dir P] [--sal-dir S] [--fused-dir F] [--gt-dir G] \
-        [--classes toy|voc] --out OUT
+        [--classes voc|toy|CLASSES.txt|a,b,...] --out OUT
 
 Each <OUT>/<id>.png shows equal tiles, each captioned (a label folder's
 per-image mIoU against the GT in its caption), and the palette legend of
@@ -46,7 +46,8 @@ def parse_args(argv=None):
     p.add_argument('--img-dir', default='JPEGImages',
                    help='images (under --data-root if relative)')
     p.add_argument('--classes', default=None,
-                   help='class set of the names (default: from '
+                   help="class names: 'voc', 'toy', a classes.txt or "
+                   "comma-separated names (default: from "
                    '--num-classes or cls_labels.npy)')
     p.add_argument('--num-classes', type=int, default=None,
                    help='classes including background')

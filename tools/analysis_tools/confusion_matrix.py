@@ -1,7 +1,7 @@
 """Confusion matrix of pseudo-labels or predictions against the GT (PNG + CSV).
 
     python tools/analysis_tools/confusion_matrix.py --pred-dir P --data-root D \
-        [--split train] [--classes toy|voc] [--pred-ignore background|ignore|wrong] \
+        [--split train] [--classes voc|toy|CLASSES.txt|a,b,...] [--pred-ignore background|ignore|wrong] \
         --out OUT_PREFIX
 
 P holds <id>.png label maps (the expand or select stage's pseudo-labels, or

@@ -4,7 +4,7 @@
     python tools/analysis_tools/vis_cam.py CONFIG CHECKPOINT \
         (--data-root D (--ids ID ... | --split S [--limit N]) | --img-dir DIR) \
         [--target-class NAME ...] [--score-thr 0.5] [--scales 1.0 0.5 1.5 2.0] \
-        [--no-flip] [--classes toy|voc] --out OUT
+        [--no-flip] [--classes voc|toy|CLASSES.txt|a,b,...] --out OUT
     # the CAMs a cam stage wrote (<id>.npz), no model
     python tools/analysis_tools/vis_cam.py --cam-dir CAMS --data-root D \
         (--ids ID ... | --split S) --out OUT
@@ -62,7 +62,8 @@ def parse_args(argv=None):
     p.add_argument('--scales', type=float, nargs='+',
                    default=[1.0, 0.5, 1.5, 2.0])
     p.add_argument('--no-flip', action='store_true')
-    p.add_argument('--classes', help='class set of the names (default: from '
+    p.add_argument('--classes', help="class names: 'voc', 'toy', a classes.txt or "
+                   "comma-separated names (default: from "
                    'the classifier\'s number of classes)')
     p.add_argument('--device', default='cpu')
     p.add_argument('--tile-size', type=int, default=192)
