@@ -13,10 +13,9 @@ import os.path as osp
 import cv2
 import numpy as np
 
-from mmwsss.evaluation.functional.seg_metrics import (confusion_matrix,
-                                                      scores_from_confusion)
 from mmwsss.utils.io import (atomic_write, load_grey_png, load_label_png,
                              read_image)
+from mmwsss.utils.seg_metrics import confusion_matrix, scores_from_confusion
 
 from . import tiles as T
 

@@ -24,8 +24,8 @@ replaced label (an image contributes it when ``o >= alpha``, else its
 input label), the tau rows share one fused label (alpha* never depends on
 ``tau``; an image contributes its fused label when its score reaches
 ``tau``). One confusion matrix per row is accumulated over the split
-(:mod:`mmwsss.evaluation.functional.seg_metrics`); each row holds Acc,
-Acc_class, mIoU, fwIoU, the per-class IoU and the decisions taken.
+(:mod:`mmwsss.utils.seg_metrics`); each row holds Acc, Acc_class, mIoU,
+fwIoU, the per-class IoU and the decisions taken.
 
 Use :class:`SelectorSweep` on arrays,
 :func:`mmwsss.selector.sweep_folders.sweep_dirs` on folders (what
@@ -36,9 +36,8 @@ from collections import Counter
 
 import numpy as np
 
-from mmwsss.evaluation.functional.seg_metrics import (PRED_IGNORE_POLICIES,
-                                                      confusion_matrix,
-                                                      scores_from_confusion)
+from mmwsss.utils.seg_metrics import (PRED_IGNORE_POLICIES, confusion_matrix,
+                                      scores_from_confusion)
 
 from .fusion_rules import (alpha_star_score, blend_label, fuse_soft,
                            fuse_threshold, threshold_selects)

@@ -57,9 +57,9 @@ def sweep_dirs(inputs, norms, selector_settings=None, baselines=(),
     """Every sweep over a split on disk.
 
     Args:
-        inputs (:class:`mmwsss.selector.inputs.SelectorInputs`): the split,
-            its pseudo-labels (the sweeps' labels), saliency maps, CAMs and
-            ground truth.
+        inputs (:class:`mmwsss.datasets.selector_inputs.SelectorInputs`,
+            passed in by the stage): the split, its pseudo-labels (the
+            sweeps' labels), saliency maps, CAMs and ground truth.
         norms: the K class salience values.
         selector_settings (dict): the selector's settings (keys of
             :class:`SalientObjectSelector`); its ``mode`` is the selector

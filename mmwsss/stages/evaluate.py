@@ -6,7 +6,7 @@ import dataclasses
 from typing import Optional, Sequence
 
 from mmwsss.cam.cam_to_label import DEFAULT_BG_THRESHOLDS
-from mmwsss.evaluation.functional.seg_metrics import PRED_IGNORE_POLICIES
+from mmwsss.utils.seg_metrics import PRED_IGNORE_POLICIES
 
 from .settings import StageSettings
 

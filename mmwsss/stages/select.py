@@ -15,8 +15,9 @@ RS+EPM, L2G, SEAM, ...) and the maps of stage saliency:
    sweeps; Table 4: before / after for several methods), computed by
    :mod:`mmwsss.selector.sweep`.
 
-Inputs are read by :class:`mmwsss.selector.inputs.SelectorInputs`. Numpy
-only: no torch, no OpenMMLab. Bad settings raise ``ValueError`` naming the
+Inputs are read by :class:`mmwsss.datasets.selector_inputs.SelectorInputs`
+and passed in to the selector's functions. Numpy only: no torch, no
+OpenMMLab. Bad settings raise ``ValueError`` naming the
 key (as in every stage); the fused folder's manifest refuses a rerun with
 other settings or inputs unless ``overwrite``.
 
@@ -40,7 +41,7 @@ from mmwsss.selector import (ALPHA_STAR_KINDS, DEFAULT_FUSE_THR,
                              DEFAULT_T0, DEFAULT_T1, MODES, RENAMED_SETTINGS,
                              TABLE3_ALPHAS, SalientObjectSelector, load_norms)
 from mmwsss.selector.class_salience import compute_class_salience
-from mmwsss.selector.inputs import SelectorInputs
+from mmwsss.datasets.selector_inputs import SelectorInputs
 from mmwsss.selector.offline_fusion import fuse_split
 from mmwsss.selector.sweep import BLEND_WEIGHTS
 from mmwsss.selector.sweep_folders import sweep_dirs

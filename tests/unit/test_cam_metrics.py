@@ -1,5 +1,5 @@
 """The project's yardstick: dataset-level confusion-matrix metrics
-(``mmwsss.evaluation.functional.seg_metrics``) checked against mmseg's
+(``mmwsss.utils.seg_metrics``) checked against mmseg's
 ``IoUMetric`` and hand-computed cases, and the two evaluation tools
 (``tools/eval_cam.py``, ``tools/eval_labels.py``) on folders whose
 scores are known."""
@@ -10,7 +10,7 @@ import pytest
 import torch
 from conftest import run_tool
 
-from mmwsss.evaluation.functional.seg_metrics import PRED_IGNORE_POLICIES
+from mmwsss.utils.seg_metrics import PRED_IGNORE_POLICIES
 from mmwsss.evaluation.functional import (confusion_matrix,
                                           scores_from_confusion)
 from mmwsss.datasets.voc_layout import TOY_CLASSES

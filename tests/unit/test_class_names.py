@@ -152,7 +152,7 @@ def test_mm_datasets_take_a_class_file(tmp_path):
 
 
 def test_selector_refuses_labels_that_disagree_with_the_names(tmp_path):
-    from mmwsss.selector.inputs import SelectorInputs
+    from mmwsss.datasets.selector_inputs import SelectorInputs
     root = tmp_path / 'VOC2012'
     _tiny_root(root)
     (tmp_path / 'sal').mkdir()

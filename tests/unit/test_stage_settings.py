@@ -29,7 +29,7 @@ def _loaded_after(code):
 
 def test_numpy_core_imports_no_torch_nor_openmmlab():
     assert _loaded_after(
-        'import mmwsss, mmwsss.selector, mmwsss.selector.inputs\n'
+        'import mmwsss, mmwsss.selector, mmwsss.datasets.selector_inputs\n'
         'import mmwsss.evaluation.functional.label_eval\n'
         'import mmwsss.datasets.voc_layout, mmwsss.utils.io\n'
         'import mmwsss.stages.select, mmwsss.stages.expand\n'

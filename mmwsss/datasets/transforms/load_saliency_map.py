@@ -5,7 +5,7 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 from mmseg.registry import TRANSFORMS
 
-from mmwsss.selector.inputs import load_saliency
+from ..selector_inputs import load_saliency
 
 
 def image_id(results):

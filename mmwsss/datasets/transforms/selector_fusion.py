@@ -8,7 +8,7 @@ from mmseg.registry import TRANSFORMS
 from mmwsss.selector import (DEFAULT_FUSE_THR, DEFAULT_SAL_MASK_THR,
                              DEFAULT_SALIENCE_THR, DEFAULT_T0, DEFAULT_T1,
                              RENAMED_SETTINGS, SalientObjectSelector)
-from mmwsss.selector.inputs import load_cams
+from ..selector_inputs import load_cams
 from .load_saliency_map import image_id
 
 

@@ -17,9 +17,9 @@ from mmwsss.datasets.voc_layout import (cam_label_keys, image_labels_if_any,
                                         read_split, require_files,
                                         resolve_class_names, root_path)
 from mmwsss.utils.io import PixelBuffer, load_cam_npz, load_label_png
+from mmwsss.utils.seg_metrics import (PRED_IGNORE_POLICIES, confusion_matrix,
+                                      scores_from_confusion)
 
-from .seg_metrics import (PRED_IGNORE_POLICIES, confusion_matrix,
-                          scores_from_confusion)
 from .seg_report import (check_same_size, format_scores_table,
                          scores_to_json, sum_over_images, write_json)
 

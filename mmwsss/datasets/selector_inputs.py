@@ -15,16 +15,20 @@ errors that name the file and what is wrong:
   ``<data_root>/SegmentationClassAug`` (else ``SegmentationClass``);
 * image-level labels: ``cls_labels.npy`` (default ``<data_root>/
   cls_labels.npy``) or derived from the ground-truth masks.
+
+It sits beside :mod:`.voc_layout`, above :mod:`mmwsss.selector`: the stage
+(:mod:`mmwsss.stages.select`) builds it and passes it in to the selector's
+functions, which import nothing from the dataset layer.
 """
 import os.path as osp
 
 import numpy as np
 
-from mmwsss.datasets.voc_layout import (ImageLabels, class_names_for,
-                                        default_gt_dir, split_list_path)
 from mmwsss.utils.io import (check_values, label_values, load_cam_npz,
                              load_grey_png, load_label_png, read_image_list)
 
+from .voc_layout import (ImageLabels, class_names_for, default_gt_dir,
+                         split_list_path)
 
 
 def resolve_split(data_root, split):

@@ -3,7 +3,9 @@
 The project's yardstick for CAMs and pseudo-labels (paper Tables 3-4):
 accumulate one ``C x C`` confusion matrix over a whole split (rows = ground
 truth, columns = prediction), then read Acc, Acc_class, mIoU, fwIoU and the
-per-class IoU off it. Pure numpy.
+per-class IoU off it. Pure numpy, at the package's floor: the evaluation
+drivers (:mod:`mmwsss.evaluation.functional`) and the selector's sweeps
+(:mod:`mmwsss.selector.sweep`) both count with it.
 """
 import threading
 
