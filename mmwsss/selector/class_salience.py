@@ -137,7 +137,8 @@ class SalienceSample:
 def compute_class_salience(inputs, out, split=None, nproc=0):
     """Write the class salience JSON ``out`` of the images of ``inputs``
     (:class:`mmwsss.datasets.selector_inputs.SelectorInputs`, or any
-    object with its ``ids`` and ``load``; ``split``: its name, recorded) with ``nproc`` worker processes; returns
+    object with its ``ids`` and ``load``; ``split``: its name, recorded)
+    with ``nproc`` worker processes; returns
     ``(data, num_single_class_images)``."""
     from mmwsss.utils.sharding import map_images
     samples = [x for x in map_images(SalienceSample(inputs), inputs.ids,

@@ -61,8 +61,9 @@ def fuse_split(inputs, selector, out, log_path=None, nproc=0,
                settings=None, input_paths=None, overwrite=False,
                log=print):
     """Fuse every id of ``inputs`` (:class:`~mmwsss.datasets.
-    selector_inputs.SelectorInputs`, passed in by the stage) with ``selector`` into ``out/<id>.png`` and write the
-    audit log ``log_path`` (default ``<out>/selector_log.csv``).
+    selector_inputs.SelectorInputs`, passed in by the stage) with
+    ``selector`` into ``out/<id>.png`` and write the audit log
+    ``log_path`` (default ``<out>/selector_log.csv``).
 
     ``settings`` (dict) and ``input_paths`` (name -> path) go to the
     folder's manifest (:func:`mmwsss.utils.sharding.check_manifest`): a
