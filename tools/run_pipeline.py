@@ -10,18 +10,16 @@ manifest in the work dir makes a rerun skip finished stages, resume an
 interrupted one and rerun a stage whose settings or configs changed (and
 everything after it). With ``data.toy`` set, a first stage ``data`` builds
 the procedural toy data with ``make_toy_data.py`` (beside this tool).
+The work is :func:`mmwsss.pipeline.wsss_pipeline.run_pipeline`'s.
 """
 import argparse
 import os.path as osp
 import sys
-import time
 
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 
-from mmwsss.datasets.voc_layout import resolve_class_names
-from mmwsss.pipeline import PipelineRunner, ReportWriter, Stage
-from mmwsss.pipeline.run_info import pipeline_seed
-from mmwsss.pipeline.wsss_stages import build_wsss_stages
+from mmwsss.pipeline import Stage
+from mmwsss.pipeline.wsss_pipeline import load_pipeline_config, run_pipeline
 
 TOY_TOOL = osp.join(osp.dirname(osp.abspath(__file__)), 'make_toy_data.py')
 
@@ -59,41 +57,27 @@ def toy_data_stage(toy):
                  outputs=[out], settings=dict(toy))
 
 
+def data_stage(cfg):
+    """The toy data stage of a config with ``data.toy``, else None."""
+    toy = cfg.data.get('toy')
+    return toy_data_stage(toy) if toy else None
+
+
 def main(argv=None):
     args = parse_args(argv)
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    if args.work_dir:
-        cfg.work_dir = args.work_dir
-    nproc = args.nproc if args.launcher == 'pytorch' else 1
-    stages, wd, classes = build_wsss_stages(cfg)
-    if cfg.data.get('toy'):
-        stages.insert(0, toy_data_stage(cfg.data.toy))
-    t0 = time.time()
-    jobs = args.jobs or cfg.get('jobs', 1)
-    runner = PipelineRunner(wd.root, stages, nproc=nproc, jobs=jobs,
-                            env=cfg.get('env', None))
+    cfg = load_pipeline_config(args.config, args.cfg_options, args.work_dir)
+    command = ' '.join(['python', 'tools/run_pipeline.py',
+                        *(sys.argv[1:] if argv is None else argv)])
     try:
-        manifest = runner.run(only=args.stages)
+        run_pipeline(cfg, only=args.stages,
+                     nproc=args.nproc if args.launcher == 'pytorch' else 1,
+                     jobs=args.jobs, data_stage=data_stage,
+                     config=args.config, command=command)
     except RuntimeError as e:
         print(f'\nPipeline stopped: {e}', file=sys.stderr)
         print('Fix the problem and run the same command again: finished '
               'stages are skipped, the failed one resumes.', file=sys.stderr)
         sys.exit(1)
-    voc = osp.abspath(cfg.data.voc_root)
-    report = ReportWriter.for_work_dir(
-        wd, osp.join(voc, 'JPEGImages'), osp.join(voc, 'SegmentationClassAug'),
-        resolve_class_names(classes, data_root=voc),
-        num_samples=cfg.get('report', {}).get('num_samples', 8),
-        info=dict(config=args.config, seed=pipeline_seed(cfg),
-                  command=' '.join(['python', 'tools/run_pipeline.py',
-                                    *(sys.argv[1:] if argv is None
-                                      else argv)]),
-                  pred_split=cfg.data.get('eval_split', 'train'))).write(
-            manifest)
-    print(f'Pipeline finished in {time.time() - t0:.0f} s. Report: '
-          f'{osp.abspath(report)}')
 
 
 if __name__ == '__main__':

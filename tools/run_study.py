@@ -5,7 +5,8 @@
         [--readme README.md docs/study.md]
     python tools/run_study.py --render-only --work-dir DIR --readme README.md
 
-Seed s runs tools/run_pipeline.py in <work-dir>/seed_<s> with the toy data
+Seed s runs the pipeline as tools/run_pipeline.py does (its toy data stage
+included), in this process, in <work-dir>/seed_<s> with the toy data
 seed (data.toy.seed) and the training seed (randomness.seed) of every
 trained stage set to s. Running the same command again resumes: finished
 seeds are skipped by the pipeline runner. Then <work-dir>/study.md,
@@ -23,6 +24,7 @@ from mmengine.config import DictAction
 
 from mmwsss.pipeline.study import run_study
 from mmwsss.pipeline.study_readme import render_readme
+from run_pipeline import data_stage  # beside this tool: the toy data stage
 
 
 def parse_args(argv=None):
@@ -44,9 +46,9 @@ def parse_args(argv=None):
                         help='run and aggregate nothing: write --readme '
                         'from <work-dir>/study.json')
     parser.add_argument('--launcher', choices=['none', 'pytorch'],
-                        default='none', help='passed to run_pipeline.py')
+                        default='none', help='as in run_pipeline.py')
     parser.add_argument('--nproc', type=int, default=1,
-                        help='passed to run_pipeline.py')
+                        help='as in run_pipeline.py')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='pipeline config overrides, for every seed')
     from mmwsss.utils.cli import add_common_args
@@ -80,7 +82,7 @@ def main(argv=None):
                            cfg_options=args.cfg_options,
                            launcher=args.launcher, nproc=args.nproc,
                            aggregate_only=args.aggregate_only,
-                           command=command)
+                           command=command, data_stage=data_stage)
         for readme in args.readme or ():
             render_readme(args.work_dir, readme, result)
     except (RuntimeError, FileNotFoundError, ValueError) as e:

@@ -1,4 +1,5 @@
-from .pipeline_runner import PipelineRunner, Stage
+from .pipeline_runner import PipelineRunner
+from .stage import Stage
 from .work_dir import WorkDir
 from .report_writer import ReportWriter
 

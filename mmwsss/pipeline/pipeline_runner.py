@@ -36,8 +36,10 @@ One run at a time: :meth:`PipelineRunner.run` locks the work folder
 Each command runs in its own process group; SIGINT / SIGTERM to the
 pipeline are forwarded to those groups, no new stage starts, and the run
 ends once they have.
+
+What a stage is: :mod:`.stage`; the digests of the fingerprint and the
+output counts: :mod:`.fingerprints`.
 """
-import hashlib
 import json
 import os
 import os.path as osp
@@ -52,148 +54,11 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from mmwsss.utils.io import atomic_write
 
 from .console import Progress
-
-
-def output_counts(paths):
-    """``{path: entries}`` of a stage's outputs (the files in a folder, 1
-    for a file; absent paths left out), recorded when the stage finishes."""
-    counts = {}
-    for path in paths:
-        if osp.isdir(path):
-            counts[path] = sum(1 for e in os.scandir(path)
-                               if not e.name.startswith('.'))
-        elif osp.exists(path):
-            counts[path] = 1
-    return counts
-
-
-def missing_outputs(entry):
-    """What is gone of a finished stage's outputs (a message, or None)."""
-    recorded = entry.get('output_counts')
-    if recorded is None:  # a manifest of before the counts: presence only
-        recorded = {p: 1 for p in entry.get('outputs', [])}
-    now = output_counts(recorded)
-    for path, count in sorted(recorded.items()):
-        if path not in now:
-            return f'{path} is missing'
-        if now[path] < count:
-            return f'{path} holds {now[path]} of its {count} files'
-    return None
-
-
-#: command flags whose value is input data (fingerprinted by its listing)
-INPUT_FLAGS = ('--data-root', '--img-dir', '--list', '--split',
-               '--cls-labels', '--gt-dir', '--mask-dir', '--ann-file')
-
-
-class LazyArg:
-    """A command argument known only when the command runs (e.g. the last
-    checkpoint of a training stage). ``key`` stands for it in fingerprints;
-    ``placeholder`` for its value when settings are checked before the
-    run."""
-
-    def __init__(self, fn, key, placeholder=None):
-        self.fn = fn
-        self.key = key
-        self.placeholder = placeholder
-
-    def __str__(self):
-        return str(self.fn())
-
-
-class Command(list):
-    """The argv of one command (after ``python``); ``distributed``: run it
-    under ``torchrun`` when the runner has ``nproc > 1``."""
-
-    def __init__(self, argv, distributed=False):
-        super().__init__(argv)
-        self.distributed = distributed
-
-
-def _sha(obj):
-    def default(o):
-        return o.key if isinstance(o, LazyArg) else str(o)
-
-    return hashlib.sha256(json.dumps(
-        obj, sort_keys=True, default=default).encode()).hexdigest()[:16]
-
-
-def _stat_identity(st):
-    """What identifies a file's content without reading it: size, mtime,
-    ctime (which ``touch -r`` or a copy with kept times cannot set back)
-    and inode (a file replaced by another)."""
-    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
-
-
-#: version of the input digest recorded with each stage (manifests without
-#: it were made with names, sizes and mtimes only)
-DIGEST_VERSION = 2
-
-
-def data_digest(path, legacy=False):
-    """Cheap identity of input data: the relative names and
-    :func:`_stat_identity` of the files under a folder (or of one file);
-    ``'missing'`` when the path does not exist. ``legacy``: names, sizes
-    and mtimes only (the digest of manifests before :data:`DIGEST_VERSION`
-    2, to carry their finished stages over)."""
-    ident = (lambda st: [st.st_size, st.st_mtime_ns]) if legacy \
-        else _stat_identity
-    if osp.isfile(path):
-        return _sha(ident(os.stat(path)))
-    if not osp.isdir(path):
-        return 'missing'
-    entries = []
-    for root, dirs, files in os.walk(path):
-        dirs.sort()
-        for name in sorted(files):
-            full = osp.join(root, name)
-            try:
-                st = os.stat(full)
-            except FileNotFoundError:
-                continue
-            entries.append([osp.relpath(full, path), *ident(st)])
-    return _sha(entries)
-
-
-def file_digest(path):
-    """Hash of a config file including the files it inherits from."""
-    from mmengine.config import Config
-    if not osp.isfile(path):
-        raise RuntimeError(f'config file not found: {path} (named in the '
-                           'pipeline config)')
-    cfg = Config.fromfile(path, import_custom_modules=False)
-    return _sha(cfg.to_dict())
-
-
-class Stage:
-    """One stage: commands to run, outputs it owns, metrics it yields.
-
-    Args:
-        name (str): stage name (manifest key, ``--stages`` value).
-        commands (list[list[str]]): commands, ``python`` prepended
-            (:class:`Command` to mark one ``distributed``).
-        outputs (list[str]): paths the stage owns (deleted on a rerun).
-        settings (dict): everything that determines the outputs.
-        deps (list[str]): names of the stages it reads from.
-        config_files (list[str]): mm config files it uses (hashed).
-        metrics (callable, optional): returns the stage's metrics dict.
-        torchrun (sequence[str]): also launch the commands whose first
-            argument is one of these with torchrun when nproc > 1.
-        inputs (list[str]): input files / folders (fingerprinted by
-            :func:`data_digest`) besides those named in the commands.
-    """
-
-    def __init__(self, name, commands, outputs=(), settings=None, deps=(),
-                 config_files=(), metrics=None, torchrun=(), inputs=()):
-        self.name = name
-        self.commands = commands
-        self.outputs = list(outputs)
-        self.settings = settings or {}
-        self.deps = list(deps)
-        self.config_files = list(config_files)
-        self.metrics = metrics
-        self.torchrun = set(torchrun)
-        self.inputs = list(inputs)
+# re-exported: tests, benchmarks and the stage builders import them here
+from .fingerprints import (DIGEST_VERSION, INPUT_FLAGS, _sha,  # noqa: F401
+                           data_digest, file_digest, missing_outputs,
+                           output_counts)
+from .stage import Command, LazyArg, Stage  # noqa: F401
 
 
 class PipelineRunner:

@@ -4,7 +4,8 @@
 into :class:`Stage` objects for :class:`PipelineRunner`, one builder per
 stage. Every command of a stage is one step of a stage module,
 ``python -m mmwsss.stages.<stage> <work_dir>/stage_settings/<name>.json``
-(:mod:`mmwsss.stages.entry`): the step's settings object is built from the
+(:mod:`mmwsss.stages.entry`, built by :mod:`.stage_steps`): the step's
+settings object is built from the
 stage's config section and the :class:`WorkDir` paths and checked here,
 before any stage runs, and written to that file when the step starts (then
 the values known only at that time are filled in: the last checkpoint of a
@@ -19,13 +20,16 @@ Config files named in the pipeline config are found relative to the
 working directory, else to the pipeline config's folder or one above it,
 else in the package's configs (:func:`resolve_config`).
 """
-import json
 import os.path as osp
 from types import SimpleNamespace
 
 from mmwsss.datasets.voc_layout import default_gt_dir, split_list_path
 
-from .pipeline_runner import Command, LazyArg, Stage
+from .stage import LazyArg, Stage
+# classes_spec and resolve_config: re-exported (tests import them here)
+from .stage_steps import (checkpoint_of, classes_spec, label_eval,
+                          read_json, resolve_config, step, train_and_test,
+                          with_data_root)
 from .work_dir import WorkDir
 
 #: the stages in pipeline order (the segment stage runs twice: on the
@@ -35,152 +39,12 @@ STAGE_NAMES = ('data', 'classify', 'cam', 'expand', 'saliency', 'select',
                'segment_expand', 'segment_select')
 
 
-def resolve_config(path, pipeline_file=None):
-    """An mm config named in a pipeline config, as an absolute path: as
-    given (absolute, or relative to the working directory), else relative
-    to the pipeline config's folder or a folder above it, else to the
-    package's own files (``mmwsss/.mim``: ``configs/...``)."""
-    if osp.isabs(path) or osp.isfile(path):
-        return osp.abspath(path)
-    bases = []
-    if pipeline_file:
-        folder = osp.dirname(osp.abspath(pipeline_file))
-        while True:
-            bases.append(folder)
-            parent = osp.dirname(folder)
-            if parent == folder:
-                break
-            folder = parent
-    bases.append(osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))),
-                          '.mim'))
-    for base in bases:
-        if osp.isfile(osp.join(base, path)):
-            return osp.join(base, path)
-    raise FileNotFoundError(
-        f'config {path!r} (named in the pipeline config '
-        f'{pipeline_file or ""}) not found in the working directory, beside '
-        'the pipeline config or in the package')
-
-
-def last_checkpoint(work_dir):
-    """Path written by mmengine's CheckpointHook in ``last_checkpoint``."""
-    marker = osp.join(work_dir, 'last_checkpoint')
-    if not osp.isfile(marker):
-        raise FileNotFoundError(f'{marker}: training left no checkpoint')
-    with open(marker) as f:
-        return f.read().strip()
-
-
-def _read_json(path):
-    with open(path) as f:
-        return json.load(f)
-
-
-def checkpoint_of(work_dir):
-    """The last checkpoint of a training folder, resolved when needed."""
-    return LazyArg(lambda: last_checkpoint(work_dir),
-                   f'last_checkpoint:{work_dir}',
-                   placeholder=osp.join(work_dir, 'last_checkpoint'))
-
-
-def _resolve(value):
-    """``value`` with every :class:`LazyArg` in it replaced by its value."""
-    if isinstance(value, LazyArg):
-        return value.fn()
-    if isinstance(value, dict):
-        return {k: _resolve(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return type(value)(_resolve(v) for v in value)
-    return value
-
-
-def _placeholders(value):
-    if isinstance(value, LazyArg):
-        return value.placeholder
-    if isinstance(value, dict):
-        return {k: _placeholders(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return type(value)(_placeholders(v) for v in value)
-    return value
-
-
-def step(wd, name, stage, step_name, settings_cls, section=None, args=None,
-         distributed=False, **values):
-    """The command of one step: ``python -m mmwsss.stages.<stage>
-    <wd.stage_settings>/<name>.json``. The settings (``section`` of the
-    pipeline config plus ``values``) are checked now, with placeholders for
-    the values known only at run time, and written when the step starts."""
-    from mmwsss.stages.entry import step_record
-    settings_cls.from_config(section, **_placeholders(values))  # check now
-    path = osp.join(wd.stage_settings, f'{name}.json')
-
-    def write():
-        from mmwsss.utils.io import atomic_write
-        record = step_record(stage, step_name, settings_cls.from_config(
-            section, **_resolve(values)), _resolve(args or {}))
-        with atomic_write(path) as tmp:
-            with open(tmp, 'w') as f:
-                json.dump(record, f, indent=2, sort_keys=True)
-        return path
-
-    key = dict(stage=stage, step=step_name, section=dict(section or {}),
-               values=values, args=args or {})
-    return Command(['-m', f'mmwsss.stages.{stage}',
-                    LazyArg(write, key)], distributed=distributed)
-
-
-def _with_data_root(options, root):
-    """Stage cfg-options plus the data root of all three dataloaders."""
-    opts = {f'{split}_dataloader.dataset.data_root': root
-            for split in ('train', 'val', 'test')}
-    opts.update(options or {})
-    return opts
-
-
-def _train_and_test(wd, name, stage, config, work, opts):
-    """The ``train`` and ``test`` steps of a training stage, and the
-    reader of its metrics (``<work>/test/metrics.json``)."""
-    from mmwsss.stages.training import TestSettings, TrainSettings
-    metrics = osp.join(work, 'test', 'metrics.json')
-    commands = [
-        step(wd, f'{name}.train', stage, 'train', TrainSettings,
-             distributed=True, config=config, work_dir=work,
-             cfg_options=opts),
-        step(wd, f'{name}.test', stage, 'test', TestSettings, config=config,
-             checkpoint=checkpoint_of(work),
-             work_dir=osp.join(work, 'test'), out_metrics=metrics,
-             cfg_options=opts)]
-    return commands, lambda: _read_json(metrics)
-
-
-def _label_eval(wd, name, stage, d, out_json, **source):
-    from mmwsss.stages.evaluate import LabelEvalSettings
-    return step(wd, f'{name}.eval', stage, 'eval', LabelEvalSettings,
-                data_root=d.voc, split=d.eval_split, out_json=out_json,
-                classes=d.classes, **source)
-
-
-def classes_spec(classes):
-    """The evaluators' ``classes`` for the pipeline's ``data.classes``: a
-    set name (``'voc'``, ``'toy'``), a classes.txt (made absolute) or a
-    list of names (joined by commas); ``None``: the evaluators read
-    ``<voc_root>/classes.txt``, else count the image-level labels."""
-    if classes is None:
-        return None
-    if isinstance(classes, str):
-        return osp.abspath(classes) if osp.isfile(classes) else classes
-    names = [str(n) for n in classes]
-    if any(',' in n for n in names):
-        raise ValueError(f'data.classes: a class name holds a comma: {names}')
-    return ','.join(names)
-
-
 def classify_stage(cfg, wd, d):
     """Stage classify: the CAM classifier, trained then tested."""
     c = cfg.classify
-    commands, metrics = _train_and_test(
+    commands, metrics = train_and_test(
         wd, 'classify', 'classify', d.config(c.config), wd.classify,
-        _with_data_root(c.get('cfg_options'), d.voc))
+        with_data_root(c.get('cfg_options'), d.voc))
     return Stage('classify', commands, outputs=[wd.classify],
                  settings=dict(c), deps=['data'],
                  config_files=[d.config(c.config)], metrics=metrics,
@@ -196,10 +60,10 @@ def cam_stage(cfg, wd, d):
              distributed=True, config=d.config(cfg.classify.config),
              checkpoint=checkpoint_of(wd.classify), data_root=d.voc,
              split=d.cam_split, out=wd.cam),
-        _label_eval(wd, 'cam', 'cam', d, wd.cam_eval, cam_dir=wd.cam)]
+        label_eval(wd, 'cam', 'cam', d, wd.cam_eval, cam_dir=wd.cam)]
     return Stage('cam', commands, outputs=[wd.cam, wd.cam_eval],
                  settings=dict(section or {}), deps=['classify'],
-                 metrics=lambda: _read_json(wd.cam_eval), inputs=[d.voc])
+                 metrics=lambda: read_json(wd.cam_eval), inputs=[d.voc])
 
 
 def expand_stage(cfg, wd, d):
@@ -245,14 +109,14 @@ def expand_stage(cfg, wd, d):
     else:
         commands = [step(wd, 'expand.expand', 'expand', 'expand',
                          ExpandSettings, e, out=wd.expand, **paths)]
-    commands.append(_label_eval(wd, 'expand', 'expand', d, wd.expand_eval,
+    commands.append(label_eval(wd, 'expand', 'expand', d, wd.expand_eval,
                                 pred_dir=wd.expand))
     return Stage(
         'expand', commands, outputs=[*outputs, wd.expand, wd.expand_eval],
         settings=dict(cfg.get('expand') or {}),
         deps=['cam'] + (['classify'] if configs else []),
         config_files=configs, inputs=[d.voc],
-        metrics=lambda: dict(_read_json(wd.expand_eval),
+        metrics=lambda: dict(read_json(wd.expand_eval),
                              method=method_name))
 
 
@@ -262,9 +126,9 @@ def saliency_stage(cfg, wd, d):
     from mmwsss.stages.saliency import SaliencySettings
     s = cfg.saliency
     config = d.config(s.config)
-    commands, metrics = _train_and_test(
+    commands, metrics = train_and_test(
         wd, 'saliency', 'saliency', config, wd.saliency_model,
-        _with_data_root(s.get('cfg_options'), d.duts))
+        with_data_root(s.get('cfg_options'), d.duts))
     image_list = split_list_path(d.voc, d.cam_split)
     commands.append(step(
         wd, 'saliency.infer', 'saliency', 'infer', SaliencySettings, s,
@@ -288,7 +152,7 @@ def select_stage(cfg, wd, d):
     section = dict(cfg.get('select') or {})
     fuse_thr = section.pop('fuse_thr', 'best')
     if fuse_thr == 'best':
-        fuse_thr = LazyArg(lambda: float(_read_json(wd.cam_eval)[
+        fuse_thr = LazyArg(lambda: float(read_json(wd.cam_eval)[
             'best_threshold']), f'best_threshold:{wd.cam_eval}',
             placeholder=0.5)
     inputs = dict(data_root=d.voc, sal_dir=wd.saliency,
@@ -300,7 +164,7 @@ def select_stage(cfg, wd, d):
         step(wd, 'select.fuse', 'select', 'fuse', SelectSettings, section,
              split=d.cam_split, norms=wd.select_salience, out=wd.select,
              log=wd.select_log, fuse_thr=fuse_thr, **inputs),
-        _label_eval(wd, 'select', 'select', d, wd.select_eval,
+        label_eval(wd, 'select', 'select', d, wd.select_eval,
                     pred_dir=wd.select),
         step(wd, 'select.sweep', 'select', 'sweep', SelectSettings, section,
              dict(out_md=wd.select_sweep_md, out_json=wd.select_sweep),
@@ -312,7 +176,7 @@ def select_stage(cfg, wd, d):
                  wd.select_sweep_md, wd.select_sweep],
         settings=dict(cfg.get('select') or {}),
         deps=['cam', 'expand', 'saliency'], inputs=[d.voc],
-        metrics=lambda: _read_json(wd.select_eval))
+        metrics=lambda: read_json(wd.select_eval))
 
 
 def segment_stage(cfg, wd, d, name, labels, work, pred_dir, after):
@@ -321,9 +185,9 @@ def segment_stage(cfg, wd, d, name, labels, work, pred_dir, after):
     from mmwsss.stages.training import TestSettings
     g = cfg.segment
     config = d.config(g.config)
-    opts = _with_data_root(g.get('cfg_options'), d.voc)
+    opts = with_data_root(g.get('cfg_options'), d.voc)
     opts['train_dataloader.dataset.data_prefix.seg_map_path'] = labels
-    commands, metrics = _train_and_test(wd, name, 'segment', config, work,
+    commands, metrics = train_and_test(wd, name, 'segment', config, work,
                                         opts)
     sample_opts = dict(opts)
     sample_opts['test_dataloader.dataset.ann_file'] = \

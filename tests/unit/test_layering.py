@@ -101,3 +101,65 @@ def test_checker_passes_the_floor():
           '\nfrom mmwsss.utils.io import atomic_write\n'
           'from mmwsss.utils.seg_metrics import confusion_matrix\n')
     assert selector_violations({path: ok}) == []
+
+
+def tool_references(files, tool_modules):
+    """``(file, line, what)`` where package code (dict path -> source)
+    names a path under ``tools/`` (a string ``'tools'`` or one starting
+    with ``tools/``) or imports a module of ``tools/``
+    (``tool_modules``: their names). Messages that name a tool for the
+    user (``'... run tools/run_study.py first'``) are not paths."""
+    found = []
+    for path, source in sorted(files.items()):
+        rel = osp.relpath(path, REPO)
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.Constant) and isinstance(node.value,
+                                                             str):
+                text = node.value.strip()
+                if text == 'tools' or text.startswith(('tools/', 'tools\\')):
+                    found.append((rel, node.lineno, text))
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                names = [a.name for a in node.names] \
+                    if isinstance(node, ast.Import) else \
+                    [node.module or ''] if not node.level else []
+                for name in names:
+                    if name.split('.')[0] in tool_modules:
+                        found.append((rel, node.lineno, f'import {name}'))
+    return found
+
+
+def _tool_modules():
+    tools = osp.join(REPO, 'tools')
+    names = set()
+    for entry in os.listdir(tools):
+        full = osp.join(tools, entry)
+        if entry.endswith('.py'):
+            names.add(entry[:-3])
+        elif osp.isfile(osp.join(full, '__init__.py')):
+            names.add(entry)
+    return names
+
+
+def test_package_names_no_tool_path_and_imports_no_tool():
+    modules = _tool_modules()
+    assert {'run_pipeline', 'make_toy_data', 'toy_data'} <= modules
+    assert tool_references(_sources(PKG), modules) == []
+
+
+@pytest.mark.parametrize('code', [
+    "argv = [sys.executable, osp.join(REPO, 'tools', 'run_pipeline.py')]",
+    "cmd = ['tools/run_select.py', '--out', out]",
+    'from toy_data import generate_toy_dataset',
+    'import run_pipeline',
+])
+def test_tool_checker_catches_a_tool_path(code):
+    path = osp.join(PKG, 'pipeline', 'probe.py')
+    assert tool_references({path: code}, _tool_modules()) != []
+
+
+def test_tool_checker_passes_messages_naming_a_tool():
+    path = osp.join(PKG, 'pipeline', 'probe.py')
+    code = ('"""Run by ``tools/run_study.py``."""\n'
+            "raise ValueError(f'{p}: no study.json; run tools/run_study.py "
+            "first')\n")
+    assert tool_references({path: code}, _tool_modules()) == []

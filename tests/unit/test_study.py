@@ -1,7 +1,6 @@
 """The multi-seed study (mmwsss.pipeline.study): the aggregation against
 numbers computed by hand from fabricated per-seed reports, the per-seed
-pipeline command lines, and the pipeline wiring the report reads."""
-import argparse
+pipeline configs, and the pipeline wiring the report reads."""
 import json
 import math
 import os
@@ -10,8 +9,8 @@ import os.path as osp
 import pytest
 from conftest import REPO
 
-from mmwsss.pipeline.study import (aggregate, load_report, pipeline_command,
-                                   run_study, seed_work_dir)
+from mmwsss.pipeline.study import (aggregate, load_report, run_study,
+                                   seed_config, seed_work_dir)
 
 TINY = osp.join(REPO, 'tests', 'data', 'configs', 'toy_pipeline_tiny.py')
 _STAGE_MODULE = dict(classify='mmwsss.stages.classify',
@@ -152,36 +151,25 @@ def test_bad_report_names_the_file(tmp_path):
         run_study(TINY, [7], str(tmp_path), aggregate_only=True)
 
 
-def test_seed_commands_reach_every_stage(tmp_path):
-    """The per-seed argv, parsed as run_pipeline.py parses it, sets the toy
-    seed, a data folder of its own and every trained stage's
-    randomness.seed, and keeps the tiny config's own cfg_options."""
-    from mmengine.config import Config, DictAction
-
+def test_seed_configs_reach_every_stage(tmp_path):
+    """The per-seed pipeline config sets the toy seed, a data folder of its
+    own and every trained stage's randomness.seed, and keeps the user's
+    options and the tiny config's own cfg_options."""
     from mmwsss.pipeline.wsss_stages import build_wsss_stages
-    toy_data_stage = _run_pipeline_tool().toy_data_stage
+    data_stage = _run_pipeline_tool().data_stage
     work = str(tmp_path / 'study')
-    user = {'report.num_samples': 2}
+    user = {'report.num_samples': 2, 'data.toy.num_images': 40}
     commands = {}
     for seed in (0, 3):
-        argv = pipeline_command(TINY, seed, work, cfg_options=user)
-        assert argv[1] == osp.join(REPO, 'tools', 'run_pipeline.py')
-        assert argv[2] == TINY
+        cfg = seed_config(TINY, seed, work, cfg_options=user)
         seed_dir = osp.join(work, f'seed_{seed}')
-        assert argv[argv.index('--work-dir') + 1] == seed_dir
-        parser = argparse.ArgumentParser()
-        parser.add_argument('--cfg-options', nargs='+', action=DictAction)
-        opts = parser.parse_args(
-            argv[argv.index('--cfg-options'):]).cfg_options
-        cfg = Config.fromfile(TINY)
-        cfg.merge_from_dict(opts)
-        cfg.work_dir = seed_dir
+        assert cfg.work_dir == seed_dir and cfg.filename == TINY
         assert cfg.report.num_samples == 2
         assert cfg.data.toy.seed == seed and cfg.data.toy.num_images == 40
         assert cfg.data.voc_root == osp.join(seed_dir, 'data', 'VOC2012')
         assert cfg.data.duts_root == osp.join(seed_dir, 'data', 'DUTS')
         stages = {s.name: s for s in build_wsss_stages(cfg)[0]}
-        data = toy_data_stage(cfg.data.toy).commands[0]
+        data = data_stage(cfg).commands[0]
         assert data[data.index('--seed') + 1] == str(seed)
         assert data[data.index('--out') + 1] == osp.join(seed_dir, 'data')
         for name in ('classify', 'saliency', 'segment_expand',
@@ -198,6 +186,45 @@ def test_seed_commands_reach_every_stage(tmp_path):
         assert options['train_cfg.max_epochs'] == 2  # the tiny config's own
         commands[seed] = stages['classify'].commands[0][2].key
     assert commands[0] != commands[3]
+
+
+def test_seeds_run_in_this_process_from_any_working_directory(
+        tmp_path, monkeypatch):
+    """Each seed runs through run_pipeline (no tool, no subprocess) with
+    the caller's data stage, its own config and the study's command; a
+    failing seed stops the study with its name and how to resume."""
+    from mmwsss.pipeline import study_seeds
+    calls = []
+
+    def fake_run_pipeline(cfg, **kwargs):
+        calls.append((cfg.work_dir, cfg.data.toy.seed, kwargs))
+        if cfg.data.toy.seed == 1:
+            raise RuntimeError('stage "cam" failed')
+
+    monkeypatch.setattr(study_seeds, 'run_pipeline', fake_run_pipeline)
+    monkeypatch.chdir(tmp_path)
+    marker = object()
+    with pytest.raises(RuntimeError, match=r'seed 1 failed \(stage "cam" '
+                       r'failed\); run the same study command again .*'
+                       r'seed_1'):
+        run_study(TINY, [0, 1, 2], 'study', data_stage=marker,
+                  command='python tools/run_study.py x')
+    assert [c[1] for c in calls] == [0, 1]
+    work, _, kwargs = calls[0]
+    assert work == str(tmp_path / 'study' / 'seed_0')
+    assert kwargs['data_stage'] is marker and kwargs['config'] == TINY
+    assert kwargs['command'] == 'python tools/run_study.py x (seed 0)'
+    assert kwargs['nproc'] == 1
+
+
+def test_toy_config_without_a_data_stage_is_refused(tmp_path):
+    from mmwsss.pipeline.wsss_pipeline import (load_pipeline_config,
+                                               run_pipeline)
+    cfg = load_pipeline_config(TINY, work_dir=str(tmp_path))
+    with pytest.raises(ValueError, match='data.toy is set, but no data '
+                       'stage was given'):
+        run_pipeline(cfg)
+    assert not osp.exists(tmp_path / 'manifest.json')
 
 
 def test_pipeline_wires_the_report_inputs(tmp_path):
