@@ -55,12 +55,20 @@ class RelationLabelSettings:
             needs pydensecrf2) or ``'par'`` (both score stacks {plane, CAMs}
             refined by the pixel-adaptive refinement before the argmax).
         par_iters: PAR steps.
+        crf_scale: image scale at which ``refine='crf'`` runs (1, IRN: the
+            image's own size). Below 1 the image and the two label maps are
+            resized by it (area / nearest), the CRF's spatial stds are
+            multiplied by it (the kernels span the same part of the
+            picture) and the result is resized back (nearest): 0.5 costs
+            about a quarter of the full-size CRF (see
+            :func:`mmwsss.cam.dense_crf.dense_crf_label_scaled`).
         img_suffix: image file suffix (for ``refine='par'`` / ``'crf'``).
     """
     relation_fg_thr: float = DEFAULT_RELATION_FG_THR
     relation_bg_thr: float = DEFAULT_RELATION_BG_THR
     refine: str = 'none'
     par_iters: int = 10
+    crf_scale: float = 1.0
     img_suffix: str = '.jpg'
 
 
@@ -127,11 +135,10 @@ def relation_label_of(keys, cams, settings, image=None):
     if image is None:
         raise ValueError(f'refine={s.refine!r} needs the image')
     if s.refine == 'crf':
-        from mmwsss.cam.dense_crf import dense_crf_label
-        chw = np.ascontiguousarray(np.asarray(image).transpose(2, 0, 1))
+        from mmwsss.cam.dense_crf import dense_crf_label_scaled
         lut = key_lut(keys)
-        labels = [lut[dense_crf_label(chw, plane_index(cams, thr),
-                                      len(keys) + 1)]
+        labels = [lut[dense_crf_label_scaled(image, plane_index(cams, thr),
+                                             len(keys) + 1, s.crf_scale)]
                   for thr in (s.relation_fg_thr, s.relation_bg_thr)]
         return combine_relation_label(*labels)
     import torch

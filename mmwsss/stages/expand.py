@@ -193,6 +193,11 @@ class ExpandSettings(StageSettings):
         if r['refine'] not in REFINEMENTS:
             raise self.error('relation', "refine must be None, 'none', "
                              "'crf' or 'par'")
+        scale = r.get('crf_scale', 1.0)
+        if isinstance(scale, bool) or not isinstance(scale, (int, float)) \
+                or not 0 < scale <= 1:
+            raise self.error('relation', f'crf_scale must be a number in '
+                             f'(0, 1], got {scale!r}')
         for key in ('relation_fg_thr', 'relation_bg_thr'):
             if key in r:
                 r[key] = self._irn_threshold('relation', key, r[key],

@@ -199,7 +199,7 @@ class IrnMethod(ExpandMethod):
     #: :mod:`mmwsss.expand` loads torch; a test checks they agree)
     OPTION_KEYS = dict(
         relation=('relation_fg_thr', 'relation_bg_thr', 'refine',
-                  'par_iters'),
+                  'par_iters', 'crf_scale'),
         walk=('radius', 'beta', 'exp_times', 'ref_cells', 'walk_bg_thr',
               'bg_power', 'flip', 'device'))
     #: former keys of these sections -> their names now

@@ -250,6 +250,55 @@ def test_crf_relation_labels_hand_made():
     np.testing.assert_array_equal(got, want)
 
 
+def test_crf_relation_labels_at_half_scale():
+    """crf_scale=0.5: the CRF runs on the image and maps halved (its
+    spatial stds halved) and its labels come back at full size; on the
+    strip-and-blob case it gives the full-size answer, and it equals
+    dense_crf_label on the hand-halved inputs, upsampled by repetition."""
+    pytest.importorskip('pydensecrf.densecrf', reason=NEEDS_CRF)
+    from mmwsss.cam import dense_crf_label
+    from mmwsss.cam.dense_crf import IRN_LABEL_CRF, dense_crf_label_scaled
+    from mmwsss.expand import RelationLabelSettings
+    from mmwsss.expand.irn import relation_label_of
+    image, keys, cams = _strip_and_blob_case()
+    got = relation_label_of(
+        keys, cams, RelationLabelSettings(refine='crf', crf_scale=0.5), image)
+    want = np.zeros((16, 24), np.uint8)
+    want[:, :12] = 4
+    np.testing.assert_array_equal(got, want)
+    # against the definition, on a noisy image of 2 x 2 blocks
+    g = np.random.default_rng(1)
+    small = g.integers(0, 256, (10, 14, 3)).astype(np.uint8)
+    small_labels = g.integers(0, 3, (10, 14))
+    big = small.repeat(2, 0).repeat(2, 1)
+    big_labels = small_labels.repeat(2, 0).repeat(2, 1)
+    ref = dense_crf_label(
+        small.transpose(2, 0, 1), small_labels, 3,
+        pos_xy_std=IRN_LABEL_CRF['pos_xy_std'] / 2,
+        bi_xy_std=IRN_LABEL_CRF['bi_xy_std'] / 2)
+    out = dense_crf_label_scaled(big, big_labels, 3, 0.5)
+    assert out.shape == (20, 28) and out.dtype == np.int64
+    np.testing.assert_array_equal(out, ref.repeat(2, 0).repeat(2, 1))
+    # the spatial std shrinks with the image: a 6 x 6 blob under a Gaussian
+    # kernel of std 3 (a 3 x 3 blob under std 1.5 at half size) survives;
+    # at half size under the unscaled std 3 it would be smoothed away
+    flat = np.full((24, 32, 3), 128, np.uint8)
+    blob = np.zeros((24, 32), np.int64)
+    blob[8:14, 12:18] = 1
+    crf = dict(gt_prob=0.9, bi_w=0, pos_xy_std=3.0)
+    np.testing.assert_array_equal(
+        dense_crf_label_scaled(flat, blob, 2, 0.5, **crf), blob)
+    assert not dense_crf_label(flat[::2, ::2].transpose(2, 0, 1),
+                               blob[::2, ::2], 2, **crf).any()
+    # scale 1 is IRN's full-size CRF
+    np.testing.assert_array_equal(
+        dense_crf_label_scaled(big, big_labels, 3, 1.0),
+        dense_crf_label(big.transpose(2, 0, 1), big_labels, 3))
+    for bad in (0, 1.5):
+        with pytest.raises(ValueError, match=r'scale must be in \(0, 1\]'):
+            dense_crf_label_scaled(big, big_labels, 3, bad)
+
+
 def test_dense_crf_label_equals_irn_crf_inference_label():
     """dense_crf_label against IRN's crf_inference_label re-stated with
     pydensecrf's own label unary (unary_from_labels, zero_unsure=False)."""
