@@ -8,8 +8,9 @@ import numpy as np
 from .selector_core import (
     ALPHA_STAR_KINDS, DEFAULT_FUSE_THR, DEFAULT_SAL_MASK_THR,
     DEFAULT_SALIENCE_THR, DEFAULT_T0, DEFAULT_T1, DEFAULT_TAU, DEFAULT_TAUS,
-    MODES, _check_same_shape, _valid_norm, binarize_saliency, cam_of_class,
-    class_iou, compose_label, saliency_to_float, single_foreground_class)
+    MODES, _check_same_shape, _compose, _valid_norm, binarize_saliency,
+    cam_of_class, class_iou, compose_label, region_overlap, saliency_to_float,
+    single_foreground_class)
 
 
 def fuse_hard(label,
@@ -26,19 +27,28 @@ def fuse_hard(label,
     Returns ``(new_label, info)``, ``info`` a dict with ``iou``, ``salient``,
     ``decision`` ('empty-saliency', 'kept' or 'replaced').
     """
+    return _fuse_hard(label, c, saliency, n_c, t0, t1, salience_thr,
+                      sal_mask_thr, ignore_index)[:2]
+
+
+def _fuse_hard(label, c, saliency, n_c, t0, t1, salience_thr, sal_mask_thr,
+               ignore_index):
+    """:func:`fuse_hard` and the count of changed pixels."""
     label = np.asarray(label)
     _check_same_shape(label, saliency)
     sal_mask = binarize_saliency(saliency, sal_mask_thr)
     salient = _valid_norm(n_c) and n_c >= salience_thr
-    if not sal_mask.any():
+    n_sal = np.count_nonzero(sal_mask)
+    if n_sal == 0:
         return label, dict(iou=float('nan'), salient=salient,
-                           decision='empty-saliency')
-    o = class_iou(label == c, sal_mask, valid=label != ignore_index)
+                           decision='empty-saliency'), 0
+    region, o, changed = region_overlap(label, c, sal_mask, n_sal,
+                                        ignore_index)
     replace = o > t0 if salient else o > t0 + t1
     if not replace:
-        return label, dict(iou=o, salient=salient, decision='kept')
-    return (compose_label(label, c, sal_mask, ignore_index),
-            dict(iou=o, salient=salient, decision='replaced'))
+        return label, dict(iou=o, salient=salient, decision='kept'), 0
+    return (_compose(label, c, region, sal_mask),
+            dict(iou=o, salient=salient, decision='replaced'), changed)
 
 
 def fuse_threshold(label,
@@ -57,19 +67,27 @@ def fuse_threshold(label,
     Returns ``(new_label, info)``, ``info`` a dict with ``iou`` and
     ``decision`` ('empty-saliency', 'kept' or 'replaced').
     """
+    return _fuse_threshold(label, c, saliency, alpha, sal_mask_thr,
+                           ignore_index)[:2]
+
+
+def _fuse_threshold(label, c, saliency, alpha, sal_mask_thr, ignore_index):
+    """:func:`fuse_threshold` and the count of changed pixels."""
     if not 0.0 <= alpha <= 1.0:
         raise ValueError(f'alpha (a selection threshold) must lie in '
                          f'[0, 1], got {alpha}')
     label = np.asarray(label)
     _check_same_shape(label, saliency)
     sal_mask = binarize_saliency(saliency, sal_mask_thr)
-    if not sal_mask.any():
-        return label, dict(iou=float('nan'), decision='empty-saliency')
-    o = class_iou(label == c, sal_mask, valid=label != ignore_index)
+    n_sal = np.count_nonzero(sal_mask)
+    if n_sal == 0:
+        return label, dict(iou=float('nan'), decision='empty-saliency'), 0
+    region, o, changed = region_overlap(label, c, sal_mask, n_sal,
+                                        ignore_index)
     if not threshold_selects(o, alpha):
-        return label, dict(iou=o, decision='kept')
-    return (compose_label(label, c, sal_mask, ignore_index),
-            dict(iou=o, decision='replaced'))
+        return label, dict(iou=o, decision='kept'), 0
+    return (_compose(label, c, region, sal_mask),
+            dict(iou=o, decision='replaced'), changed)
 
 
 def threshold_selects(o, alpha):
@@ -226,24 +244,17 @@ def select_and_fuse(label,
     n_c = float(n_c) if _valid_norm(n_c) else nan
     decision.update({'class': c, 'n_c': n_c})
     if mode == 'hard':
-        out, info = fuse_hard(label,
-                              c,
-                              saliency,
-                              n_c,
-                              t0=t0,
-                              t1=t1,
-                              salience_thr=salience_thr,
-                              sal_mask_thr=sal_mask_thr,
-                              ignore_index=ignore_index)
+        out, info, changed = _fuse_hard(label, c, saliency, n_c, t0, t1,
+                                        salience_thr, sal_mask_thr,
+                                        ignore_index)
         info['alpha'] = {'replaced': 1.0, 'kept': 0.0}.get(
             info['decision'], nan)
     elif mode == 'threshold':
         if alpha is None:
             raise ValueError('threshold mode needs alpha (the selection '
                              'threshold in [0, 1])')
-        out, info = fuse_threshold(label, c, saliency, alpha,
-                                   sal_mask_thr=sal_mask_thr,
-                                   ignore_index=ignore_index)
+        out, info, changed = _fuse_threshold(label, c, saliency, alpha,
+                                             sal_mask_thr, ignore_index)
         info['salient'] = _valid_norm(n_c) and n_c >= salience_thr
         info['alpha'] = {'replaced': 1.0, 'kept': 0.0}.get(
             info['decision'], nan)
@@ -266,6 +277,7 @@ def select_and_fuse(label,
                               salience_thr=salience_thr,
                               ignore_index=ignore_index,
                               alpha_star=alpha_star)
+        changed = 0 if out is label else int(np.count_nonzero(out != label))
     decision.update(info)
-    decision['changed'] = int(np.count_nonzero(out != label))
+    decision['changed'] = changed
     return out, decision

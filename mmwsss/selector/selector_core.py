@@ -80,6 +80,7 @@ where the paper leaves one (also in ``docs/selector.md``):
   ``sal_mask_thr`` so that a weight of 1 gives exactly ``P_S``); with a real
   CAM, pass the stage-3 background threshold.
 """
+import functools
 import math
 
 import numpy as np
@@ -144,12 +145,19 @@ def binarize_saliency(saliency, sal_mask_thr=DEFAULT_SAL_MASK_THR):
             f'sal_mask_thr must lie in (0, 1], got {sal_mask_thr}')
     sal = np.asarray(saliency)
     if sal.dtype == np.uint8 and sal.ndim == 2:
-        passes = saliency_to_float(np.arange(256, dtype=np.uint8)[None]
-                                   )[0] >= np.float32(sal_mask_thr)
-        # float32 v * (1/255) grows with v: the passing values are v >= k
-        return sal >= int(np.argmax(passes)) if passes.any() else \
-            np.zeros(sal.shape, bool)
+        k = _uint8_threshold(float(sal_mask_thr))
+        return sal >= k if k is not None else np.zeros(sal.shape, bool)
     return saliency_to_float(saliency) >= np.float32(sal_mask_thr)
+
+
+@functools.lru_cache(maxsize=64)
+def _uint8_threshold(sal_mask_thr):
+    """The smallest uint8 saliency that passes ``sal_mask_thr`` (``None``
+    when none does): float32 ``v * (1/255)`` grows with ``v``, so the
+    passing values are ``v >= k``. Found once per threshold."""
+    passes = saliency_to_float(np.arange(256, dtype=np.uint8)[None]
+                               )[0] >= np.float32(sal_mask_thr)
+    return int(np.argmax(passes)) if passes.any() else None
 
 
 def class_iou(region, sal_mask, valid=None):
@@ -179,10 +187,67 @@ def compose_label(label, c, new_region, ignore_index=255):
     else (background, another class) is kept.
     """
     label = np.asarray(label)
-    out = label.copy()
-    np.putmask(out, label == c, 0)   # putmask: a third faster than out[m]
-    np.putmask(out, np.asarray(new_region, dtype=bool), c)
+    return _compose(label, c, label == c, new_region)
+
+
+def _compose(label, c, region, new_region):
+    """:func:`compose_label` with the class-c region ``label == c`` given
+    (found once per image).
+
+    A uint8 label is composed with bitwise operations on 0x00 / 0xFF byte
+    masks made from the boolean masks (``region - 1``, ``-new_region``,
+    wrapping in uint8): ``out = label & ~region``, then ``out ^= (out ^ c)
+    & new_region``. The same bytes as the masked assignments, a fifth of
+    their time (``putmask`` is not vectorised)."""
+    new_region = np.asarray(new_region, dtype=bool)
+    if new_region.shape != label.shape:
+        raise ValueError(f'the new region {new_region.shape} and the label '
+                         f'{label.shape} differ in shape')
+    if label.dtype != np.uint8 or not 0 <= c <= 255:
+        out = label.copy()
+        np.putmask(out, region, 0)
+        np.putmask(out, new_region, c)
+        return out
+    # 0x00 in the region, 0xFF elsewhere; then the label outside the region
+    out = np.subtract(region.view(np.uint8), np.uint8(1))
+    np.bitwise_and(label, out, out=out)
+    # (out ^ c) inside the new region, 0 elsewhere; xor-ed in: c inside
+    flip = np.bitwise_xor(out, np.uint8(c))
+    np.bitwise_and(flip, np.negative(new_region.view(np.uint8)), out=flip)
+    np.bitwise_xor(out, flip, out=out)
     return out
+
+
+def region_overlap(label, c, sal_mask, n_sal=None, ignore_index=255):
+    """What the rules need of one single-class image, in few passes over
+    its pixels: ``(region, o, changed)``.
+
+    ``region`` is ``label == c``; ``o`` is :func:`class_iou` of ``region``
+    and ``sal_mask`` over the decided pixels (``label != ignore_index``),
+    the same number; ``changed`` is the count of pixels that
+    :func:`compose_label` with ``new_region = sal_mask`` changes. Counting
+    avoids the masked copies ``class_iou`` makes: ``region`` holds no
+    ignore pixel (``c`` is a class), so its intersection with ``P_S`` needs
+    no mask, and the union is ``|region| + |P_S| - |P_S on ignore pixels|
+    - |region & P_S|``. ``n_sal``: ``count_nonzero(sal_mask)``, when
+    known."""
+    region = label == c
+    if c == ignore_index:  # not a class: the general formulas
+        o = class_iou(region, sal_mask, valid=label != ignore_index)
+        changed = int(np.count_nonzero(
+            _compose(label, c, region, sal_mask) != label))
+        return region, o, changed
+    n_region = np.count_nonzero(region)
+    if n_sal is None:
+        n_sal = np.count_nonzero(sal_mask)
+    inter = np.count_nonzero(region & sal_mask)
+    sal_ignored = np.count_nonzero(sal_mask & (label == ignore_index))
+    union = n_region + n_sal - sal_ignored - inter
+    o = 0.0 if union == 0 else float(inter / union)
+    # inside P_S every pixel becomes c (changed unless it was c); outside,
+    # c becomes background and everything else is kept
+    changed = int(n_sal - inter) + int(n_region - inter)
+    return region, o, changed
 
 
 def _check_same_shape(label, other, what='saliency'):

@@ -18,6 +18,17 @@ def _maps():
     blocks = np.kron(rng.integers(0, 21, (6, 8)), np.ones((30, 40), int))
     yield blocks.astype(np.uint8)                  # runs: a label map
     yield blocks.astype(np.uint8)[:, ::3]          # not contiguous
+    # read as 8-byte words: values only in the first word, only in the
+    # tail, in words equal to the word before, across word boundaries
+    for n in (1, 7, 8, 9, 15, 16, 17, 23):
+        lab = np.zeros((1, n), np.uint8)
+        lab[0, -1] = 9
+        yield lab
+        lab = np.zeros((1, n), np.uint8)
+        lab[0, 0] = 4
+        yield lab
+    yield np.tile(np.arange(1, 9, dtype=np.uint8), (3, 10))   # equal words
+    yield np.repeat(np.array([3, 200, 3, 17], np.uint8), 11)[None]
     for high in (2, 7, 21, 32, 256):
         lab = rng.integers(0, high, (40, 50)).astype(np.uint8)
         yield lab

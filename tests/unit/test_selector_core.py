@@ -15,6 +15,7 @@ from mmwsss.selector import (SalientObjectSelector, binarize_saliency,
                              header_line, image_salience_sample, load_norms,
                              read_rows, save_norms, select_and_fuse,
                              single_foreground_class, soft_alpha)
+from mmwsss.selector.selector_core import region_overlap
 
 I = 255  # noqa: E741  ignore
 
@@ -122,6 +123,44 @@ def test_compose_label_pixelwise():
     np.testing.assert_array_equal(out, [[2, 0, 2, 2],
                                         [1, 0, I, I]])
     assert out.dtype == np.uint8
+
+
+def _reference_compose(label, c, new_region):
+    """compose_label as the masked assignments the paper's rule reads."""
+    out = label.copy()
+    out[label == c] = 0
+    out[new_region] = c
+    return out
+
+
+@pytest.mark.parametrize('dtype', [np.uint8, np.int64])
+@pytest.mark.parametrize('seed', range(4))
+def test_region_overlap_and_compose_equal_the_reference(dtype, seed):
+    """The counting / bitwise fast path gives the masked formulas' numbers
+    and bytes: o of class_iou over the decided pixels, the composed label,
+    and the count of changed pixels."""
+    rng = np.random.default_rng(seed)
+    # blocky label with ignore pixels, classes 0..3, and a noisy saliency
+    label = np.kron(rng.integers(0, 4, (6, 9)), np.ones((5, 7), int))
+    label[rng.random(label.shape) < 0.1] = I
+    label = label.astype(dtype)
+    sal = rng.random(label.shape) < 0.4
+    for c in (1, 2, 3, 7):                 # 7: absent from the label
+        region, o, changed = region_overlap(label, c, sal)
+        assert o == class_iou(label == c, sal, valid=label != I)
+        np.testing.assert_array_equal(region, label == c)
+        ref = _reference_compose(label, c, sal)
+        out = compose_label(label, c, sal)
+        assert out.dtype == label.dtype
+        np.testing.assert_array_equal(out, ref)
+        assert changed == np.count_nonzero(ref != label)
+    for mode, kw in (('hard', dict(t0=0.0, t1=0.0)),
+                     ('threshold', dict(alpha=0.0))):
+        fused, dec = select_and_fuse(label, sal.astype(np.uint8) * 255,
+                                     onehot(3, 2), [0.9, 0.9, 0.9],
+                                     mode=mode, **kw)
+        assert dec['decision'] == 'replaced'
+        assert dec['changed'] == np.count_nonzero(fused != label)
 
 
 # ------------------------------------------------------------- hard mode
