@@ -66,7 +66,7 @@ select = dict(mode='hard', nproc=1)
 # sample predictions on the first 24 images of the eval split only
 segment = dict(
     config='configs/seg/'
-    'deeplabv3plus_effnet-lite0-d16_1xb8-120_voc12-pseudo-256x256.py',
+    'deeplabv3plus_effnet-lite0-frozen-d16_1xb8-600_voc12-pseudo-256x256.py',
     cfg_options=dict(),
     sample_cfg_options={'test_dataloader.dataset.indices': 24})
 report = dict(num_samples=8)
