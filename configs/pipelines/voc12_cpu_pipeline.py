@@ -56,7 +56,7 @@ expand = dict(
               ref_cells=11750))
 # stage saliency: the RGB-SOD net on a Lite0 encoder, DUTS train (mmseg)
 saliency = dict(
-    config='configs/sod/rgbsod_effnet-lite0_1xb8-120_duts-224x224.py',
+    config='configs/sod/rgbsod_effnet-lite0_1xb8-500_duts-224x224.py',
     cfg_options=dict())
 # stage select: the selector (Algorithm 1, hard mode); nproc 1 as the
 # stages run side by side
