@@ -8,8 +8,9 @@ Seed ``s`` runs in ``<work_dir>/seed_<s>/`` with
 * the toy data generated with ``data.toy.seed = s`` into
   ``<work_dir>/seed_<s>/data`` (when the config has toy data; a real
   dataset is shared), and
-* ``randomness.seed = s`` for every trained stage (``classify``,
-  ``saliency``, ``segment``), through the stage's ``cfg_options``.
+* ``randomness.seed = s`` for every trained network (``classify``,
+  IRN's relation net of ``expand``, ``saliency``, ``segment``), through
+  the stage's ``cfg_options``.
 
 A seed whose pipeline already finished is skipped by the pipeline runner
 (its manifest), so an interrupted study resumes with the same command.
@@ -19,8 +20,9 @@ import os.path as osp
 
 from .wsss_pipeline import load_pipeline_config, run_pipeline
 
-#: stages trained with mmengine: their ``randomness.seed`` is the seed
-TRAINED_STAGES = ('classify', 'saliency', 'segment')
+#: stages that train with mmengine (expand: when its method trains a
+#: network, i.e. has a ``config``): their ``randomness.seed`` is the seed
+TRAINED_STAGES = ('classify', 'expand', 'saliency', 'segment')
 
 
 def seed_work_dir(work_dir, seed):

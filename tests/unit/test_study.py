@@ -14,6 +14,7 @@ from mmwsss.pipeline.study import (aggregate, load_report, run_study,
 
 TINY = osp.join(REPO, 'tests', 'data', 'configs', 'toy_pipeline_tiny.py')
 _STAGE_MODULE = dict(classify='mmwsss.stages.classify',
+                     expand='mmwsss.stages.expand',
                      saliency='mmwsss.stages.saliency',
                      segment_expand='mmwsss.stages.segment',
                      segment_select='mmwsss.stages.segment')
@@ -153,7 +154,8 @@ def test_bad_report_names_the_file(tmp_path):
 
 def test_seed_configs_reach_every_stage(tmp_path):
     """The per-seed pipeline config sets the toy seed, a data folder of its
-    own and every trained stage's randomness.seed, and keeps the user's
+    own and every trained network's randomness.seed (IRN's relation net
+    included), and keeps the user's
     options and the tiny config's own cfg_options."""
     from mmwsss.pipeline.wsss_stages import build_wsss_stages
     data_stage = _run_pipeline_tool().data_stage
@@ -172,9 +174,10 @@ def test_seed_configs_reach_every_stage(tmp_path):
         data = data_stage(cfg).commands[0]
         assert data[data.index('--seed') + 1] == str(seed)
         assert data[data.index('--out') + 1] == osp.join(seed_dir, 'data')
-        for name in ('classify', 'saliency', 'segment_expand',
+        for name in ('classify', 'expand', 'saliency', 'segment_expand',
                      'segment_select'):
-            train = stages[name].commands[0]
+            # expand: relation labels, then the relation net's training
+            train = stages[name].commands[1 if name == 'expand' else 0]
             assert train[:2] == ['-m', _STAGE_MODULE[name]]
             key = train[2].key
             assert key['step'] == 'train'
