@@ -106,8 +106,13 @@ def imported_modules():
                     else:
                         continue
                     for mod in mods:
-                        found.setdefault(mod.split('.')[0],
-                                         osp.relpath(path, REPO))
+                        top = mod.split('.')[0]
+                        # a script's sibling module (tools/run_study.py
+                        # imports tools/run_pipeline.py): the script's
+                        # folder is on sys.path when it runs
+                        if osp.isfile(osp.join(root, top + '.py')):
+                            continue
+                        found.setdefault(top, osp.relpath(path, REPO))
     return found
 
 
